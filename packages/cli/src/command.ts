@@ -1,0 +1,8 @@
+/** What a CLI command declares: its name, usage and options as data, and a run function. */
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  options: Record<string, { type: 'string' | 'boolean'; short?: string; description: string }>;
+  run(args: { positionals: string[]; values: Record<string, string | boolean | undefined> }): Promise<void>;
+}

@@ -1,0 +1,47 @@
+/** `caption <command>`: the user's entry point (`pnpm caption ...` from the repository root). */
+import { parseArgs } from 'node:util';
+import { PipelineError, runMain } from '@caption/core';
+import type { Command } from './command.ts';
+
+// Commands load lazily: `caption resolve` should not pay for TensorFlow.js start-up.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  run: async () => (await import('./commands/run.ts')).runCommand,
+  resolve: async () => (await import('./commands/resolve.ts')).resolveCommand,
+};
+
+const USAGE = `usage: caption <command> [options]
+
+commands:
+  run <pipeline.yaml>       resolve the pipeline and run every stage through Turbo (cached), print the report
+  resolve <pipeline.yaml>   validate the pipeline and write the per-stage params files only
+
+run \`caption <command> --help\` for a command's options`;
+
+const [name, ...rest] = process.argv.slice(2);
+
+runMain(async () => {
+  if (!name || name === '--help' || name === '-h') {
+    process.stdout.write(`${USAGE}\n`);
+    if (!name) process.exitCode = 2;
+    return;
+  }
+  const load = COMMANDS[name];
+  if (!load) throw new PipelineError('usage', `unknown command '${name}'`);
+  const command = await load();
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new PipelineError('usage', `${(err as Error).message}\n\nusage: ${command.usage}`);
+  }
+  if (parsed.values.help) {
+    process.stdout.write(`usage: ${command.usage}\n\n${command.summary}\n${formatOptions(command)}`);
+    return;
+  }
+  await command.run({ positionals: parsed.positionals, values: parsed.values as Record<string, string | boolean | undefined> });
+}, USAGE);
+
+function formatOptions(command: Command): string {
+  const lines = Object.entries(command.options).map(([k, o]) => `  --${k}${o.type === 'string' ? ' <value>' : ''}  ${o.description}`);
+  return lines.length ? `\noptions:\n${lines.join('\n')}\n` : '';
+}

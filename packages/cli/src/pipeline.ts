@@ -1,0 +1,68 @@
+/**
+ * A pipeline YAML -> one resolved params file per stage. The schema is assembled from each stage's own
+ * params schema, so a stage's defaults live next to its code.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import {
+  PipelineError, STAGES, canonicalJson, expandEnv, fingerprintDirectory, paramsFile, repoRoot, validateYaml,
+  type StageName, type StageParamsFile,
+} from '@caption/core';
+import { ingestParamsSchema, type IngestParams } from '@caption/ingest';
+import { featuresParamsSchema } from '@caption/features';
+import { tokenizeParamsSchema } from '@caption/tokenize';
+import { trainParamsSchema } from '@caption/train';
+import { evaluateParamsSchema } from '@caption/evaluate';
+
+export const pipelineSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name'],
+  properties: {
+    name: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$' },  // experiment name, used in reports
+    description: { type: 'string' },
+    seed: { type: 'integer', minimum: 0, default: 42 },       // one seed; stages derive theirs from it
+    ingest: ingestParamsSchema,
+    features: featuresParamsSchema,
+    tokenize: tokenizeParamsSchema,
+    train: trainParamsSchema,
+    evaluate: evaluateParamsSchema,
+  },
+} as const;
+
+export type ResolvedPipeline = { name: string; seed: number; file: string } & Record<StageName, StageParamsFile<unknown>>;
+
+export async function resolvePipeline(file: string): Promise<ResolvedPipeline> {
+  if (!existsSync(file)) throw new PipelineError('usage', `pipeline file not found: ${file}`);
+  const config = validateYaml<Record<string, unknown> & { name: string; seed: number }>(
+    await readFile(file, 'utf8'), path.relative(process.cwd(), file) || file, pipelineSchema,
+  );
+  const out = { name: config.name, seed: config.seed, file } as ResolvedPipeline;
+  for (const stage of STAGES) out[stage] = { pipeline: config.name, seed: config.seed, params: config[stage] };
+  out.ingest.inputs = await datasetInputs(config.ingest as IngestParams);
+  return out;
+}
+
+/** A real data set's content fingerprint becomes part of ingest's params file, hence of its Turbo hash. */
+async function datasetInputs(params: IngestParams): Promise<Record<string, string>> {
+  if (params.dataset === 'demo') return {};
+  const dir = path.resolve(repoRoot(), expandEnv(params.dataset));
+  if (!existsSync(dir)) throw new PipelineError('input', `ingest.dataset: directory not found: ${dir}`);
+  const fp = await fingerprintDirectory(dir);
+  return { dataset_sha256: fp.sha256, dataset_files: String(fp.files) };
+}
+
+/** Write each stage's params file, leaving unchanged files untouched. Returns the stages whose file changed. */
+export async function writeParamsFiles(resolved: ResolvedPipeline): Promise<StageName[]> {
+  const changed: StageName[] = [];
+  for (const stage of STAGES) {
+    const file = paramsFile(stage);
+    const text = canonicalJson(resolved[stage]);
+    if (existsSync(file) && (await readFile(file, 'utf8')) === text) continue;
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, text);
+    changed.push(stage);
+  }
+  return changed;
+}

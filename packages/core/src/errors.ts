@@ -1,0 +1,18 @@
+/**
+ * The one error type library code throws. Only the CLI entry point catches it, prints the message
+ * (plus usage for `usage` errors) and exits non-zero.
+ */
+export type PipelineErrorCode =
+  | 'usage'        // the user called a command wrongly
+  | 'config'       // pipeline YAML / params invalid
+  | 'input'        // upstream artifact or data set missing/invalid
+  | 'data'         // data rejected under strict rules
+  | 'quality'      // an evaluate.min gate failed
+  | 'internal';
+
+export class PipelineError extends Error {
+  constructor(readonly code: PipelineErrorCode, message: string) {
+    super(message);
+    this.name = 'PipelineError';
+  }
+}

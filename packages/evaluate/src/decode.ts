@@ -1,0 +1,40 @@
+/** Batched greedy decoding: argmax token per step until every caption has emitted <end> or maxLength. */
+import { tf, type FeatureStore } from '@caption/core';
+import type { CaptionModel, DecodeState } from '@caption/train';
+import { END, START } from '@caption/tokenize';
+
+export function greedyDecode(model: CaptionModel, features: FeatureStore, imageIds: string[], maxLength: number, batchSize: number): Int32Array[] {
+  const [L, D] = features.shape;
+  const out: Int32Array[] = [];
+  for (let i = 0; i < imageIds.length; i += batchSize) {
+    const ids = imageIds.slice(i, i + batchSize);
+    const B = ids.length;
+    const seqs = Array.from({ length: B }, () => [] as number[]);
+    const done = new Uint8Array(B);
+    const feats = tf.tensor3d(features.batch(ids), [B, L, D]);
+    let state: DecodeState = tf.tidy(() => model.start(feats));
+    let tokens = tf.fill([B], START, 'int32') as tf.Tensor1D;
+    for (let t = 0; t < maxLength && done.some((d) => !d); t++) {
+      const { next, ...nextState }: DecodeState = tf.tidy(() => {
+        const r = model.next(state, tokens);
+        return { ...r.state, next: tf.argMax(r.logits, 1).toInt() };
+      });
+      // Tensors the step carried over (encoder output) stay; the replaced ones (old hidden state) go.
+      for (const k of Object.keys(state)) if (state[k] !== nextState[k]) state[k].dispose();
+      tokens.dispose();
+      tokens = next as tf.Tensor1D;
+      state = nextState;
+      const chosen = tokens.dataSync();
+      for (let b = 0; b < B; b++) {
+        if (done[b]) continue;
+        if (chosen[b] === END) done[b] = 1;
+        else seqs[b].push(chosen[b]);
+      }
+    }
+    tokens.dispose();
+    for (const v of Object.values(state)) v.dispose();
+    feats.dispose();
+    out.push(...seqs.map((s) => Int32Array.from(s)));
+  }
+  return out;
+}

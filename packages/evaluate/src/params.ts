@@ -1,0 +1,28 @@
+/** evaluate params: what to decode and the quality gate. */
+export interface EvaluateParams {
+  split: 'test' | 'dev';     // which split to caption and score
+  maxLength: number;         // max generated tokens per caption
+  batchSize: number;         // images decoded together
+  samples: number;           // example predictions shown in the report
+  baselineCandidates: number; // most frequent train captions tried as the constant-caption baseline
+  min: { bleu1?: number; bleu2?: number; bleu3?: number; bleu4?: number }; // gate: fail the stage below these
+}
+
+export const evaluateParamsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  default: {},
+  properties: {
+    split: { enum: ['test', 'dev'], default: 'test' },
+    maxLength: { type: 'integer', minimum: 1, maximum: 256, default: 24 },
+    batchSize: { type: 'integer', minimum: 1, default: 128 },
+    samples: { type: 'integer', minimum: 0, default: 8 },
+    baselineCandidates: { type: 'integer', minimum: 1, default: 100 },
+    min: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: Object.fromEntries(['bleu1', 'bleu2', 'bleu3', 'bleu4'].map((k) => [k, { type: 'number', minimum: 0, maximum: 1 }])),
+    },
+  },
+} as const;

@@ -1,0 +1,42 @@
+/** Pure tokenize logic: caption rows -> vocabulary (train split only) + token ids for every caption. */
+import type { TokenizeParams } from './params.ts';
+import { buildVocabulary, encodeWords, standardize, tokenIndex, type Vocabulary } from './vocabulary.ts';
+
+export interface CaptionInput {
+  image_id: string;
+  caption_index: number;
+  caption: string;
+  split: string;
+}
+
+export interface TokenRow {
+  image_id: string;
+  caption_index: number;
+  split: string;
+  token_ids: Int32Array;   // [<start>, ..., <end>], length <= maxLength
+}
+
+export interface TokenizeResult {
+  vocabulary: Vocabulary;
+  tokens: TokenRow[];
+  counts: Record<string, number>;
+}
+
+export function tokenizeCaptions(captions: CaptionInput[], params: TokenizeParams): TokenizeResult {
+  const words = captions.map((c) => standardize(c.caption));
+  const vocabulary = buildVocabulary(words.filter((_, i) => captions[i].split === 'train'), params.vocabSize, params.minCount);
+  const index = tokenIndex(vocabulary);
+  let truncated = 0;
+  let unknown = 0;
+  const tokens = captions.map((c, i) => {
+    const enc = encodeWords(words[i], index, params.maxLength);
+    if (enc.truncated) truncated++;
+    for (const id of enc.ids) if (id === 1) unknown++;
+    return { image_id: c.image_id, caption_index: c.caption_index, split: c.split, token_ids: enc.ids };
+  });
+  return {
+    vocabulary,
+    tokens,
+    counts: { captions: tokens.length, vocabulary: vocabulary.tokens.length, truncated, unknown_tokens: unknown },
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * Text standardisation and the vocabulary, as in the TF image-captioning tutorial: lower-case, strip
+ * punctuation, `<pad>`=0 `<unk>`=1 `<start>`=2 `<end>`=3, then the top-k train words by count
+ * (ties broken alphabetically, so the vocabulary never depends on row order).
+ */
+export const PAD = 0;
+export const UNK = 1;
+export const START = 2;
+export const END = 3;
+export const SPECIAL_TOKENS = ['<pad>', '<unk>', '<start>', '<end>'] as const;
+
+export interface Vocabulary {
+  tokens: string[];               // id -> token
+  counts: number[];               // train-split count per id (0 for special tokens)
+}
+
+export function standardize(caption: string): string[] {
+  return caption
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s]/gu, ' ')
+    .split(/\s+/)
+    .filter(Boolean);
+}
+
+export function buildVocabulary(trainCaptions: Iterable<string[]>, vocabSize: number, minCount: number): Vocabulary {
+  const counts = new Map<string, number>();
+  for (const words of trainCaptions) for (const w of words) counts.set(w, (counts.get(w) ?? 0) + 1);
+  const ranked = [...counts]
+    .filter(([, n]) => n >= minCount)
+    .sort(([a, na], [b, nb]) => nb - na || (a < b ? -1 : a > b ? 1 : 0))
+    .slice(0, vocabSize);
+  return {
+    tokens: [...SPECIAL_TOKENS, ...ranked.map(([w]) => w)],
+    counts: [0, 0, 0, 0, ...ranked.map(([, n]) => n)],
+  };
+}
+
+export function tokenIndex(vocab: Vocabulary): Map<string, number> {
+  return new Map(vocab.tokens.map((t, i) => [t, i]));
+}
+
+/** words -> [<start>, ids..., <end>], truncated to maxLength (the <end> is kept). */
+export function encodeWords(words: string[], index: Map<string, number>, maxLength: number): { ids: Int32Array; truncated: boolean } {
+  const body = words.slice(0, maxLength - 2).map((w) => index.get(w) ?? UNK);
+  return { ids: Int32Array.from([START, ...body, END]), truncated: words.length > maxLength - 2 };
+}
+
+/** ids -> text, stopping at <end>, skipping <start>/<pad>. */
+export function decodeIds(ids: ArrayLike<number>, vocab: Vocabulary): string {
+  const words: string[] = [];
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i];
+    if (id === END) break;
+    if (id === START || id === PAD) continue;
+    words.push(vocab.tokens[id] ?? '<unk>');
+  }
+  return words.join(' ');
+}

@@ -1,0 +1,45 @@
+/**
+ * Teacher-forcing batches. A batch is whole images with all their captions, so each image's encoder
+ * output is computed once and shared by its captions (gathered by `imageIndex`).
+ */
+export interface ImageCaptions {
+  imageId: string;
+  captions: Int32Array[];     // token ids, each [<start>, ..., <end>]
+}
+
+export interface Batch {
+  imageIds: string[];         // K images whose features the batch needs
+  imageIndex: Int32Array;     // [B] -> index into imageIds
+  inputs: Int32Array;         // [B, T] ids[0..n-2], right-padded with <pad>=0
+  targets: Int32Array;        // [B, T] ids[1..n-1], 0 where padded (masked out of the loss)
+  B: number;
+  T: number;
+}
+
+export function makeBatches(images: readonly ImageCaptions[], batchSize: number): Batch[] {
+  const batches: Batch[] = [];
+  let group: ImageCaptions[] = [];
+  let n = 0;
+  for (const img of images) {
+    group.push(img);
+    n += img.captions.length;
+    if (n >= batchSize) (batches.push(packBatch(group)), (group = []), (n = 0));
+  }
+  if (group.length) batches.push(packBatch(group));
+  return batches;
+}
+
+export function packBatch(group: readonly ImageCaptions[]): Batch {
+  const rows = group.flatMap((img, k) => img.captions.map((ids) => ({ k, ids })));
+  const B = rows.length;
+  const T = Math.max(...rows.map((r) => r.ids.length)) - 1;
+  const inputs = new Int32Array(B * T);
+  const targets = new Int32Array(B * T);
+  const imageIndex = new Int32Array(B);
+  rows.forEach(({ k, ids }, b) => {
+    imageIndex[b] = k;
+    inputs.set(ids.subarray(0, ids.length - 1), b * T);
+    targets.set(ids.subarray(1), b * T);
+  });
+  return { imageIds: group.map((g) => g.imageId), imageIndex, inputs, targets, B, T };
+}

@@ -1,0 +1,39 @@
+/**
+ * What every decoder architecture provides, and seeded weight initialisation shared by them.
+ * A model is a set of named variables plus pure functions over them; no tf.layers state to hide.
+ */
+import { deriveSeed, tf } from '@caption/core';
+
+/** Per-architecture recurrent state, batch-major (a plain tensor map, so tf.tidy can return it). */
+export type DecodeState = { [name: string]: tf.Tensor };
+
+export interface CaptionModel {
+  config: { decoder: string; featureShape: [number, number]; vocabSize: number };
+  weights: Record<string, tf.Variable>;
+  /** Teacher forcing. features [K, L, D]; imageIndex [B] -> row of features; inputs [B, T] -> logits [B, T, V]. */
+  forward(features: tf.Tensor3D, imageIndex: tf.Tensor1D, inputs: tf.Tensor2D): tf.Tensor3D;
+  /** Decoding: initial state for features [B, L, D]. */
+  start(features: tf.Tensor3D): DecodeState;
+  /** Decoding: one step from tokens [B] -> logits [B, V] (+ attention [B, L] when the model has it). */
+  next(state: DecodeState, tokens: tf.Tensor1D): { logits: tf.Tensor2D; attention?: tf.Tensor2D; state: DecodeState };
+}
+
+type Init = 'glorot' | 'orthogonal' | 'uniform' | 'zeros';
+
+/** Create named variables; each gets its own seed derived from (seed, name), so adding a weight changes no other. */
+export function initWeights(seed: number, spec: Record<string, [number[], Init]>): Record<string, tf.Variable> {
+  const out: Record<string, tf.Variable> = {};
+  for (const [name, [shape, init]] of Object.entries(spec)) {
+    const s = deriveSeed(seed, name);
+    const value = tf.tidy(() => {
+      switch (init) {
+        case 'zeros': return tf.zeros(shape);
+        case 'uniform': return tf.randomUniform(shape, -0.05, 0.05, 'float32', s);
+        case 'orthogonal': return tf.initializers.orthogonal({ seed: s }).apply(shape);
+        case 'glorot': return tf.initializers.glorotUniform({ seed: s }).apply(shape);
+      }
+    });
+    out[name] = tf.variable(value, true, name);
+  }
+  return out;
+}
