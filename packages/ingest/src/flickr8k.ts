@@ -25,7 +25,7 @@ export interface ParsedCaptions {
 }
 
 /** Parse the token file. Blank lines are not records; every other line is kept or rejected with a reason. */
-export function parseTokenFile(text: string, source = FLICKR8K_FILES.tokens): ParsedCaptions {
+export function parseTokenFile(text: string, source: string = FLICKR8K_FILES.tokens): ParsedCaptions {
   const captions: ParsedCaption[] = [];
   const rejects: RejectRow[] = [];
   const seen = new Set<string>();

@@ -29,6 +29,12 @@ export async function probeImages(
   const limit = pLimit(concurrency);
   const ids = [...new Set(imageIds)];
   const probes = await Promise.all(ids.map((id) => limit(() => probeImage(path.join(root, imageDir, id)))));
+  // libvips keeps one process-wide error buffer: while other images decode, a failure's message can be
+  // lost ("Unknown error") or vary run to run. Probe the (rare) failures again one at a time, so the
+  // reject reason is informative and the rejects table deterministic.
+  for (let i = 0; i < ids.length; i++) {
+    if (!probes[i].ok) probes[i] = await probeImage(path.join(root, imageDir, ids[i]));
+  }
   return new Map(ids.map((id, i) => [id, probes[i]]));
 }
 

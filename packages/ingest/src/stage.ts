@@ -20,8 +20,17 @@ const log = createLogger('ingest');
 export const INGEST_SCHEMA_VERSION = 1;
 
 export async function runIngest(p: StageParamsFile<IngestParams>, outDir = artifactDir('ingest')): Promise<Manifest> {
-  const { params } = p;
   const writer = await ArtifactWriter.open(outDir);
+  try {
+    return await ingestInto(writer, p);
+  } catch (err) {
+    await writer.abort(); // a failed run leaves the previous artifact as it was, and no temp dir
+    throw err;
+  }
+}
+
+async function ingestInto(writer: ArtifactWriter, p: StageParamsFile<IngestParams>): Promise<Manifest> {
+  const { params } = p;
 
   // The data set root, and how downstream stages find it again (never an absolute path: portable).
   let root: string;

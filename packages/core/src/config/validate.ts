@@ -14,8 +14,15 @@ export function validateYaml<T>(text: string, file: string, schema: SchemaObject
     const line = lineCounter.linePos(e.pos[0]).line;
     throw new PipelineError('config', `${file}:${line}: YAML syntax error: ${e.message.split('\n')[0]}`);
   }
-  const value = doc.toJS() ?? {};
-  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+  let value: unknown;
+  try {
+    value = doc.toJS() ?? {};
+  } catch (err) {
+    // e.g. an alias whose anchor was never set (`*nope`): yaml only finds out while converting
+    throw new PipelineError('config', `${file}: YAML error: ${(err as Error).message}`);
+  }
+  // verbose: errors carry parentSchema, which the 'unknown key (allowed: ...)' message reads
+  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
   const check = ajv.compile(schema);
   if (check(value)) return value as T;
 

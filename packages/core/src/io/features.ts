@@ -44,7 +44,8 @@ export function decodeFeatureShard(bytes: Uint8Array): FeatureShard {
     throw new PipelineError('input', 'feature shard lacks shape/dtype metadata');
   }
   const col = table.getChild('features')!;
-  const parts = col.data.map((d) => d.children[0].values as Uint16Array | Float32Array);
+  // IPC pads buffers to 8 bytes, so `values` may run past the child's length: cut it to the real count.
+  const parts = col.data.map((d) => (d.children[0].values as Uint16Array | Float32Array).subarray(0, d.children[0].length));
   const data = parts.length === 1 ? parts[0] : concat(parts, dtype);
   const imageIds = Array.from(table.getChild('image_id')!.toArray() as string[]);
   const sha256s = Array.from(table.getChild('sha256')!.toArray() as string[]);

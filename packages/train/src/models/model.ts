@@ -20,9 +20,16 @@ export interface CaptionModel {
 
 type Init = 'glorot' | 'orthogonal' | 'uniform' | 'zeros';
 
-/** Create named variables; each gets its own seed derived from (seed, name), so adding a weight changes no other. */
+let models = 0;
+
+/**
+ * Create named variables; each gets its own seed derived from (seed, name), so adding a weight changes no other.
+ * TF.js registers variables by name process-wide, so each model's variables get a unique prefix (`m<n>/`);
+ * without it a second model in one process (e.g. loadCheckpoint after training) throws "already registered".
+ */
 export function initWeights(seed: number, spec: Record<string, [number[], Init]>): Record<string, tf.Variable> {
   const out: Record<string, tf.Variable> = {};
+  const prefix = `m${++models}/`;
   for (const [name, [shape, init]] of Object.entries(spec)) {
     const s = deriveSeed(seed, name);
     const value = tf.tidy(() => {
@@ -33,7 +40,7 @@ export function initWeights(seed: number, spec: Record<string, [number[], Init]>
         case 'glorot': return tf.initializers.glorotUniform({ seed: s }).apply(shape);
       }
     });
-    out[name] = tf.variable(value, true, name);
+    out[name] = tf.variable(value, true, prefix + name);
   }
   return out;
 }
