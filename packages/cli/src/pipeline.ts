@@ -9,11 +9,11 @@ import {
   PipelineError, STAGES, canonicalJson, expandEnv, fingerprintDirectory, paramsFile, repoRoot, validateYaml,
   type StageName, type StageParamsFile,
 } from '@caption/core';
-import { ingestParamsSchema, type IngestParams } from '@caption/ingest';
-import { featuresParamsSchema } from '@caption/features';
-import { tokenizeParamsSchema } from '@caption/tokenize';
-import { trainParamsSchema } from '@caption/train';
-import { evaluateParamsSchema } from '@caption/evaluate';
+import { ingestParamsSchema, type IngestParams } from '@caption/ingest/params';
+import { featuresParamsSchema } from '@caption/features/params';
+import { tokenizeParamsSchema } from '@caption/tokenize/params';
+import { trainParamsSchema } from '@caption/train/params';
+import { evaluateParamsSchema } from '@caption/evaluate/params';
 
 export const pipelineSchema = {
   type: 'object',

@@ -14,5 +14,4 @@ export { toFloat16Bits, fromFloat16Bits } from './io/float16.ts';
 export { validateYaml } from './config/validate.ts';
 export { expandEnv } from './config/env.ts';
 export { fingerprintDirectory } from './config/fingerprint.ts';
-export { tf, initTf, type TfBackend } from './tf/runtime.ts';
 export { FeatureStore } from './io/feature-store.ts';

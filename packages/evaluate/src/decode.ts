@@ -1,5 +1,6 @@
 /** Batched greedy decoding: argmax token per step until every caption has emitted <end> or maxLength. */
-import { tf, type FeatureStore } from '@caption/core';
+import { type FeatureStore } from '@caption/core';
+import { tf } from '@caption/core/tf';
 import type { CaptionModel, DecodeState } from '@caption/train';
 import { END, START } from '@caption/tokenize';
 

@@ -3,9 +3,9 @@
  * against the constant-caption baseline: `report.json`, `report.md`, `predictions.parquet`, `scores.parquet`.
  */
 import {
-  ArtifactWriter, FeatureStore, ParquetDataset, PipelineError, artifactDir, canonicalJson, createLogger,
-  encodeParquet, float64, initTf, makeTable, openArtifact, tableRows, utf8, type Manifest, type StageParamsFile,
+  ArtifactWriter, FeatureStore, ParquetDataset, PipelineError, artifactDir, canonicalJson, createLogger, encodeParquet, float64, makeTable, openArtifact, tableRows, utf8, type Manifest, type StageParamsFile,
 } from '@caption/core';
+import { initTf } from '@caption/core/tf';
 import { decodeIds } from '@caption/tokenize';
 import { loadCheckpoint } from '@caption/train';
 import { greedyDecode } from './decode.ts';

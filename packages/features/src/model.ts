@@ -4,7 +4,8 @@
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { sha256, tf } from '@caption/core';
+import { sha256 } from '@caption/core';
+import { tf } from '@caption/core/tf';
 import type { Backbone } from './backbones.ts';
 
 export interface LoadedBackbone {

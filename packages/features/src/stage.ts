@@ -4,9 +4,9 @@
  */
 import path from 'node:path';
 import {
-  ArtifactWriter, artifactDir, createLogger, encodeFeatureShard, expandEnv, initTf, openArtifact, ParquetDataset,
-  repoRoot, tableRows, type Manifest, type StageParamsFile,
+  ArtifactWriter, artifactDir, createLogger, encodeFeatureShard, expandEnv, openArtifact, ParquetDataset, repoRoot, tableRows, type Manifest, type StageParamsFile,
 } from '@caption/core';
+import { initTf } from '@caption/core/tf';
 import { BACKBONES, WEIGHTS_NOTE } from './backbones.ts';
 import { decodeImage } from './decode.ts';
 import { loadBackbone } from './model.ts';

@@ -3,7 +3,8 @@
  * Decoding of batch i+1 overlaps inference of batch i.
  */
 import pLimit from 'p-limit';
-import { tf, toFloat16Bits, type FeatureDtype } from '@caption/core';
+import { toFloat16Bits, type FeatureDtype } from '@caption/core';
+import { tf } from '@caption/core/tf';
 import type { Backbone } from './backbones.ts';
 
 export interface ImageRef {

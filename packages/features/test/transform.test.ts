@@ -1,6 +1,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { fromFloat16Bits, initTf, tf } from '@caption/core';
+import { fromFloat16Bits } from '@caption/core';
+import { initTf, tf } from '@caption/core/tf';
 import type { Backbone } from '../src/backbones.ts';
 import { extractFeatures, type FeatureBatch, type ImageRef } from '../src/transform.ts';
 

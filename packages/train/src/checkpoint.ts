@@ -4,7 +4,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { canonicalJson, tf } from '@caption/core';
+import { canonicalJson } from '@caption/core';
+import { tf } from '@caption/core/tf';
 import type { Vocabulary } from '@caption/tokenize';
 import { createCaptionModel, type CaptionModel, type CaptionModelConfig } from './models/index.ts';
 

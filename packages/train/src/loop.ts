@@ -2,7 +2,8 @@
  * The training loop: seeded image order per epoch, teacher forcing, masked loss, Adam with global-norm
  * clipping; dev loss after every epoch, and the weights of the best dev epoch restored at the end.
  */
-import { Rng, deriveSeed, tf, type FeatureStore, type Logger } from '@caption/core';
+import { Rng, deriveSeed, type FeatureStore, type Logger } from '@caption/core';
+import { tf } from '@caption/core/tf';
 import { makeBatches, type Batch, type ImageCaptions } from './batches.ts';
 import { maskedCrossEntropy } from './loss.ts';
 import type { CaptionModel } from './models/index.ts';

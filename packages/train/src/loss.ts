@@ -1,5 +1,5 @@
 /** Masked cross-entropy: mean over the non-<pad> target positions only. */
-import { tf } from '@caption/core';
+import { tf } from '@caption/core/tf';
 
 export function maskedCrossEntropy(logits: tf.Tensor3D, targets: tf.Tensor2D): tf.Scalar {
   const [B, T, V] = logits.shape;

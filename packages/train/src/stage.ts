@@ -2,9 +2,9 @@
  * train: feature shards + token ids -> a checkpoint (`checkpoint/`) and the per-epoch `training-log.parquet`.
  */
 import {
-  ArtifactWriter, FeatureStore, ParquetDataset, artifactDir, createLogger, deriveSeed, encodeParquet, float64,
-  initTf, int32, makeTable, openArtifact, tableRows, type Manifest, type StageParamsFile,
+  ArtifactWriter, FeatureStore, ParquetDataset, artifactDir, createLogger, deriveSeed, encodeParquet, float64, int32, makeTable, openArtifact, tableRows, type Manifest, type StageParamsFile,
 } from '@caption/core';
+import { initTf } from '@caption/core/tf';
 import { loadVocabulary } from '@caption/tokenize';
 import type { ImageCaptions } from './batches.ts';
 import { encodeCheckpoint } from './checkpoint.ts';

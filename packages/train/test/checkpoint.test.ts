@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { initTf, tf } from '@caption/core';
+import { initTf, tf } from '@caption/core/tf';
 import type { Vocabulary } from '@caption/tokenize';
 import { CHECKPOINT_FORMAT, encodeCheckpoint, loadCheckpoint } from '../src/checkpoint.ts';
 import { createCaptionModel, type CaptionModelConfig } from '../src/models/index.ts';

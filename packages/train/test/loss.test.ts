@@ -1,6 +1,6 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { initTf, tf } from '@caption/core';
+import { initTf, tf } from '@caption/core/tf';
 import { maskedCrossEntropy } from '../src/loss.ts';
 
 before(async () => {

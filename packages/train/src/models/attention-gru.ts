@@ -9,7 +9,7 @@
  * product (fc1/fc2 over [B*T, U]), which is where most of the FLOPs are. Weights are plain named
  * tf.Variables, so a checkpoint is just the TF.js weights format.
  */
-import { tf } from '@caption/core';
+import { tf } from '@caption/core/tf';
 import { type DecodeState, type CaptionModel, initWeights } from './model.ts';
 
 export interface AttentionGruConfig {

@@ -2,7 +2,8 @@
  * What every decoder architecture provides, and seeded weight initialisation shared by them.
  * A model is a set of named variables plus pure functions over them; no tf.layers state to hide.
  */
-import { deriveSeed, tf } from '@caption/core';
+import { deriveSeed } from '@caption/core';
+import { tf } from '@caption/core/tf';
 
 /** Per-architecture recurrent state, batch-major (a plain tensor map, so tf.tidy can return it). */
 export type DecodeState = { [name: string]: tf.Tensor };

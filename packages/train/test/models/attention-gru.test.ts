@@ -1,6 +1,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { PipelineError, initTf, tf } from '@caption/core';
+import { PipelineError } from '@caption/core';
+import { initTf, tf } from '@caption/core/tf';
 import { createCaptionModel, type CaptionModel, type CaptionModelConfig } from '../../src/models/index.ts';
 
 const CONFIG: CaptionModelConfig = { decoder: 'attention-gru', featureShape: [5, 8], vocabSize: 11, embedDim: 6, units: 7 };
