@@ -14,6 +14,7 @@ export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export interface Workspace {
   dir: string;
   caption(args: string[], opts?: { allowFail?: boolean }): { code: number; stdout: string; stderr: string };
+  turbo(args: string[]): { code: number; stdout: string; stderr: string };
   writeFile(rel: string, text: string): void;
   readFile(rel: string): string;
   lastTurboSummary(): TurboSummary;
@@ -49,7 +50,16 @@ export function createWorkspace(prefix = 'caption-ws-'): Workspace {
       }
       return result;
     },
-    writeFile: (rel, text) => writeFileSync(path.join(dir, rel), text),
+    turbo(args) {
+      const r = spawnSync(path.join(dir, 'node_modules', '.bin', 'turbo'), args, {
+        cwd: dir, encoding: 'utf8', env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1', CAPTION_ROOT: '' }, maxBuffer: 64 << 20,
+      });
+      return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
+    },
+    writeFile: (rel, text) => {
+      mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+      writeFileSync(path.join(dir, rel), text);
+    },
     readFile: (rel) => readFileSync(path.join(dir, rel), 'utf8'),
     lastTurboSummary() {
       const runs = path.join(dir, '.turbo', 'runs');

@@ -15,3 +15,4 @@ export { validateYaml } from './config/validate.ts';
 export { expandEnv } from './config/env.ts';
 export { fingerprintDirectory } from './config/fingerprint.ts';
 export { FeatureStore } from './io/feature-store.ts';
+export { createProgress, type Progress } from './progress.ts';

@@ -4,6 +4,7 @@ import sharp from 'sharp';
 
 export async function decodeImage(file: string, size: number): Promise<Float32Array> {
   const { data } = await sharp(await readFile(file))
+    .rotate() // honour EXIF orientation (ingest records it)
     .removeAlpha()
     .toColourspace('srgb')
     .resize(size, size, { fit: 'fill', kernel: 'linear' })

@@ -1,6 +1,8 @@
 export { runIngest, INGEST_SCHEMA_VERSION } from './stage.ts';
 export { ingestParamsSchema, type IngestParams } from './params.ts';
-export { parseTokenFile, parseSplitLists, FLICKR8K_FILES } from './flickr8k.ts';
+export { parseTokenFile, parseSplitLists } from './formats/flickr.ts';
+export { readCaptionSource, detectFormat } from './read-source.ts';
+export { seededSplit, isContainedPath } from './split.ts';
 export { assembleTables } from './transform.ts';
-export type { CaptionRow, ImageRow, RejectRow, Split } from './rows.ts';
+export type { CaptionRow, ImageRow, RejectRow, Split, CaptionRecord, CaptionSource } from './rows.ts';
 export { writeDemoDataset, planDemoScenes } from './demo/generate.ts';

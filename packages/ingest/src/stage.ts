@@ -1,23 +1,23 @@
 /**
- * ingest: a data set directory (Flickr8k layout) -> `images`, `captions` and `rejects` Parquet tables.
- * With `dataset: demo` the embedded demo data set is generated first (inside the artifact), then read
- * by exactly the same code as real data.
+ * ingest: a caption data set directory (Flickr8k, Flickr30k, Kaggle CSV, COCO or Karpathy layout) ->
+ * `images`, `captions` and `rejects` Parquet tables. With `dataset: demo` the embedded demo data set is
+ * generated first (inside the artifact), then read by exactly the same code as real data.
  */
 import path from 'node:path';
 import {
-  ArtifactWriter, PipelineError, artifactDir, createLogger, encodeParquet, expandEnv, repoRoot,
+  ArtifactWriter, PipelineError, artifactDir, createLogger, deriveSeed, encodeParquet, expandEnv, repoRoot,
   type Manifest, type StageParamsFile,
 } from '@caption/core';
 import { writeDemoDataset } from './demo/generate.ts';
-import { FLICKR8K_FILES, parseSplitLists, parseTokenFile } from './flickr8k.ts';
-import { listImageFiles, probeImages, readTextIfExists } from './probe.ts';
 import type { IngestParams } from './params.ts';
-import { imagesTable, captionsTable, rejectsTable } from './tables.ts';
+import { listImageFiles, probeImages } from './probe.ts';
+import { readCaptionSource } from './read-source.ts';
+import { isContainedPath } from './split.ts';
+import { captionsTable, imagesTable, rejectsTable } from './tables.ts';
 import { assembleTables } from './transform.ts';
-import { existsSync } from 'node:fs';
 
 const log = createLogger('ingest');
-export const INGEST_SCHEMA_VERSION = 1;
+export const INGEST_SCHEMA_VERSION = 2;
 
 export async function runIngest(p: StageParamsFile<IngestParams>, outDir = artifactDir('ingest')): Promise<Manifest> {
   const writer = await ArtifactWriter.open(outDir);
@@ -31,48 +31,37 @@ export async function runIngest(p: StageParamsFile<IngestParams>, outDir = artif
 
 async function ingestInto(writer: ArtifactWriter, p: StageParamsFile<IngestParams>): Promise<Manifest> {
   const { params } = p;
-
   // The data set root, and how downstream stages find it again (never an absolute path: portable).
-  let root: string;
-  let rootSpec: string;
-  if (params.dataset === 'demo') {
-    root = writer.path('dataset');
-    rootSpec = './dataset';
-    await writeDemoDataset(root, params.demo);
-  } else {
-    rootSpec = params.dataset;
-    root = path.resolve(repoRoot(), expandEnv(params.dataset));
-  }
+  const demo = params.dataset === 'demo';
+  const rootSpec = demo ? './dataset' : params.dataset;
+  const root = demo ? writer.path('dataset') : path.resolve(repoRoot(), expandEnv(params.dataset));
+  if (demo) await writeDemoDataset(root, params.demo);
 
-  const tokenText = await readTextIfExists(root, FLICKR8K_FILES.tokens);
-  if (tokenText === undefined) {
-    throw new PipelineError('input', `no captions found in ${root}: looked for ${FLICKR8K_FILES.tokens} (Flickr8k layout)`);
-  }
-  const imageDir = FLICKR8K_FILES.imageDirs.find((d) => existsSync(path.join(root, d)));
-  if (!imageDir) throw new PipelineError('input', `no image folder in ${root}: looked for ${FLICKR8K_FILES.imageDirs.join(' or ')}/`);
-  const splitLists = Object.fromEntries(
-    await Promise.all(
-      Object.entries(FLICKR8K_FILES.splits).map(async ([s, f]) => [s, (await readTextIfExists(root, f)) ?? ''] as const),
-    ),
-  );
+  const source = await readCaptionSource(root, params);
+  if (source.recordsRead === 0) throw new PipelineError('input', `${source.format}: no caption records in ${root}`);
+  const paths = source.captions.map((c) => c.path).filter(isContainedPath);
+  const probes = await probeImages(root, paths, params.concurrency);
+  const referenced = new Set([...paths, ...source.listedImages.map((i) => i.path)]);
+  const files = (await Promise.all(source.imageDirs.map((d) => listImageFiles(root, d)))).flat();
+  const tables = assembleTables({
+    source,
+    probes,
+    unreferencedFiles: files.filter((f) => !referenced.has(f)),
+    splitSeed: deriveSeed(p.seed, 'ingest/split'),
+    splitFractions: params.splitFractions,
+  });
 
-  const parsed = parseTokenFile(tokenText);
-  const referenced = new Set(parsed.captions.map((c) => c.image_id));
-  const probes = await probeImages(root, imageDir, referenced, params.concurrency);
-  const unreferenced = (await listImageFiles(root, imageDir)).filter((f) => !referenced.has(f));
-  const tables = assembleTables({ parsed, splitOf: parseSplitLists(splitLists), imageDir, probes, unreferenced });
-
-  log.info(`kept ${tables.captions.length} captions of ${tables.images.length} images; rejected ${tables.rejects.length}`);
-  for (const [reason, n] of Object.entries(tables.counts).filter(([k]) => k.startsWith('rejected: '))) {
-    log.warn(`${n} × ${reason.slice('rejected: '.length)}`);
-  }
-  if (tables.captions.length === 0) {
-    throw new PipelineError('input', `no usable captions in ${root} (read ${FLICKR8K_FILES.tokens}, images in ${imageDir}/)`);
+  const c = tables.counts;
+  log.info(`${source.format}: ${c.caption_records} caption records -> kept ${c.captions_kept} of ${c.images} images, ` +
+    `rejected ${c.captions_rejected}; splits train ${c.images_train} / dev ${c.images_dev} / test ${c.images_test} / none ${c.images_none}`);
+  for (const [reason, n] of Object.entries(c).filter(([k]) => k.startsWith('rejected: '))) {
+    log.warn(`${n} × ${reason.slice('rejected: '.length)} (e.g. ${example(tables.rejects, reason.slice(10))})`);
   }
   if (params.strict && tables.rejects.length) {
-    const list = tables.rejects.slice(0, 20).map((r) => `  ${r.source}:${r.record} ${r.reason}`).join('\n');
-    throw new PipelineError('data', `strict ingest: ${tables.rejects.length} rejected records\n${list}`);
+    const list = tables.rejects.slice(0, 20).map((r) => `  ${r.source}:${r.record} ${r.reason}: ${r.raw.slice(0, 80)}`).join('\n');
+    throw new PipelineError('data', `strict ingest: ${tables.rejects.length} rejected records (first ${Math.min(20, tables.rejects.length)}):\n${list}`);
   }
+  if (!tables.captions.length) log.warn(`no usable captions in ${root}: every record was rejected (see rejects.parquet)`);
 
   await writer.write('images.parquet', encodeParquet(imagesTable(tables.images)));
   await writer.write('captions.parquet', encodeParquet(captionsTable(tables.captions)));
@@ -85,6 +74,11 @@ async function ingestInto(writer: ArtifactWriter, p: StageParamsFile<IngestParam
     params,
     upstream: {},
     rows: tables.counts,
-    extra: { datasetRoot: rootSpec, format: 'flickr8k', inputs: p.inputs ?? {} },
+    extra: { datasetRoot: rootSpec, format: source.format, inputs: p.inputs ?? {} },
   });
 }
+
+const example = (rejects: { source: string; record: number; reason: string }[], reason: string) => {
+  const r = rejects.find((x) => x.reason === reason)!;
+  return `${r.source}:${r.record}`;
+};

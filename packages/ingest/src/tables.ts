@@ -14,6 +14,7 @@ export const imagesTable = (rows: ImageRow[]) =>
     height: int32(col(rows, 'height')),
     format: utf8(col(rows, 'format')),
     bytes: int64(col(rows, 'bytes')),
+    orientation: int32(col(rows, 'orientation')),
   });
 
 export const captionsTable = (rows: CaptionRow[]) =>
@@ -30,4 +31,5 @@ export const rejectsTable = (rows: RejectRow[]) =>
     record: int32(col(rows, 'record')),
     raw: utf8(col(rows, 'raw')),
     reason: utf8(col(rows, 'reason')),
+    detail: utf8(rows.map((r) => r.detail ?? '')),
   });

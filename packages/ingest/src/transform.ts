@@ -1,16 +1,16 @@
 /**
- * Pure ingest logic: parsed caption records + split lists + image probes -> the three tables.
- * Every caption record ends up either in `captions` or in `rejects`, so the counts always add up.
+ * Pure ingest logic: a format's caption records + image probes -> the three tables. Every record read
+ * ends up kept or in `rejects` with a reason, and the counts in the manifest add up.
  */
-import type { ParsedCaptions } from './flickr8k.ts';
-import type { CaptionRow, ImageProbe, ImageRow, RejectRow, Split } from './rows.ts';
+import { isContainedPath, seededSplit } from './split.ts';
+import type { CaptionRow, CaptionSource, ImageProbe, ImageRow, RejectRow, Split } from './rows.ts';
 
 export interface IngestInputs {
-  parsed: ParsedCaptions;
-  splitOf: Map<string, Split>;
-  imageDir: string;                      // relative to the data set root
-  probes: Map<string, ImageProbe>;       // image_id -> probe, for every image the captions name
-  unreferenced: string[];                // image files in imageDir that no caption names
+  source: CaptionSource;
+  probes: Map<string, ImageProbe>;       // image path -> probe, for every contained path the records name
+  unreferencedFiles: string[];           // image files (relative paths) in the image folders that no record names
+  splitSeed: number;
+  splitFractions: { train: number; dev: number; test: number };
 }
 
 export interface IngestTables {
@@ -20,40 +20,50 @@ export interface IngestTables {
   counts: Record<string, number>;
 }
 
-export function assembleTables({ parsed, splitOf, imageDir, probes, unreferenced }: IngestInputs): IngestTables {
-  const rejects = [...parsed.rejects];
-  const captions: CaptionRow[] = [];
-  const imageIds = new Set<string>();
-  for (const { record, raw, ...c } of parsed.captions) {
-    const probe = probes.get(c.image_id);
+const ESCAPES = 'image path escapes the data directory';
+
+export function assembleTables({ source, probes, unreferencedFiles, splitSeed, splitFractions }: IngestInputs): IngestTables {
+  const captionRejects = [...source.rejects];
+  const kept: (CaptionRow & { path: string })[] = [];
+  for (const { record, raw, source: file, path, ...c } of source.captions) {
+    const probe = isContainedPath(path) ? probes.get(path) : { ok: false as const, reason: ESCAPES };
     if (!probe || !probe.ok) {
-      const reason = probe && !probe.ok ? probe.reason : 'image file missing';
-      rejects.push({ source: parsed.source, record, raw, reason });
+      captionRejects.push({ source: file, record, raw, reason: probe?.reason ?? 'image file missing', detail: probe?.detail });
       continue;
     }
-    imageIds.add(c.image_id);
-    captions.push({ ...c, split: splitOf.get(c.image_id) ?? 'none' });
-  }
-  for (const file of unreferenced) {
-    rejects.push({ source: `${imageDir}/${file}`, record: 0, raw: file, reason: 'image with no caption' });
+    kept.push({ ...c, path, split: 'none' });
   }
 
-  const images: ImageRow[] = [...imageIds].sort().map((id) => {
-    const p = probes.get(id) as Extract<ImageProbe, { ok: true }>;
-    const { ok: _ok, ...facts } = p;
-    return { image_id: id, path: `${imageDir}/${id}`, split: splitOf.get(id) ?? 'none', ...facts };
+  const pathOf = new Map(kept.map((c) => [c.image_id, c.path]));
+  const splitOf: Map<string, Split> = source.splitOf ?? seededSplit(pathOf.keys(), splitFractions, splitSeed);
+  const captions: CaptionRow[] = kept
+    .map(({ path: _p, ...c }) => ({ ...c, split: splitOf.get(c.image_id) ?? 'none' }))
+    .sort((a, b) => (a.image_id < b.image_id ? -1 : a.image_id > b.image_id ? 1 : a.caption_index - b.caption_index));
+  const images: ImageRow[] = [...pathOf].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, path]) => {
+    const { ok: _ok, ...facts } = probes.get(path) as Extract<ImageProbe, { ok: true }>;
+    return { image_id: id, path, split: splitOf.get(id) ?? 'none', ...facts };
   });
-  captions.sort((a, b) => (a.image_id < b.image_id ? -1 : a.image_id > b.image_id ? 1 : a.caption_index - b.caption_index));
+
+  // Images without any caption record: listed by the format (COCO, Karpathy) or found in the image folders.
+  const named = new Set(source.captions.map((c) => c.image_id));
+  const imageRejects: RejectRow[] = [
+    ...source.listedImages.filter((i) => !named.has(i.image_id))
+      .map((i) => ({ source: i.source, record: i.record, raw: i.path, reason: 'image with no caption' })),
+    ...unreferencedFiles.map((f) => ({ source: f, record: 0, raw: f, reason: 'image with no caption' })),
+  ];
+  const rejects = [...captionRejects, ...source.splitRejects, ...imageRejects];
 
   const counts: Record<string, number> = {
-    records_read: parsed.linesRead,
+    caption_records: source.recordsRead,
     captions_kept: captions.length,
-    captions_rejected: rejects.filter((r) => r.source === parsed.source).length,
+    captions_rejected: captionRejects.length,
+    split_records: source.splitRecordsRead,
+    split_records_rejected: source.splitRejects.length,
+    images_listed: source.listedImages.length,
+    images_without_caption: imageRejects.length,
     images: images.length,
   };
-  for (const split of ['train', 'dev', 'test', 'none'] as const) {
-    counts[`images_${split}`] = images.filter((i) => i.split === split).length;
-  }
+  for (const split of ['train', 'dev', 'test', 'none'] as const) counts[`images_${split}`] = images.filter((i) => i.split === split).length;
   for (const r of rejects) counts[`rejected: ${r.reason}`] = (counts[`rejected: ${r.reason}`] ?? 0) + 1;
   return { images, captions, rejects, counts };
 }

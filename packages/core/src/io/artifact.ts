@@ -9,14 +9,39 @@ import { PipelineError } from '../errors.ts';
 import { canonicalJson, sha256, sha256File } from '../hash.ts';
 import { MANIFEST_FILE, type FileEntry, type Manifest, type ManifestDraft } from './manifest.ts';
 
-export class ArtifactWriter {
-  private constructor(readonly finalDir: string, readonly tmpDir: string) {}
+const RESUME_KEY_FILE = '.resume-key';
 
-  static async open(finalDir: string): Promise<ArtifactWriter> {
-    const tmpDir = `${finalDir}.tmp-${process.pid}`;
-    await rm(tmpDir, { recursive: true, force: true });
-    await mkdir(tmpDir, { recursive: true });
-    return new ArtifactWriter(finalDir, tmpDir);
+export class ArtifactWriter {
+  private constructor(readonly finalDir: string, readonly tmpDir: string, readonly resumed: boolean) {}
+
+  /**
+   * Without `resumeKey`: a fresh `<dir>.tmp-<pid>`. With it: `<dir>.partial`, kept from an interrupted run
+   * when that run had the same key (same params and upstream), so the stage can skip finished parts.
+   */
+  static async open(finalDir: string, opts: { resumeKey?: string } = {}): Promise<ArtifactWriter> {
+    if (!opts.resumeKey) {
+      const tmpDir = `${finalDir}.tmp-${process.pid}`;
+      await rm(tmpDir, { recursive: true, force: true });
+      await mkdir(tmpDir, { recursive: true });
+      return new ArtifactWriter(finalDir, tmpDir, false);
+    }
+    const tmpDir = `${finalDir}.partial`;
+    const keyFile = path.join(tmpDir, RESUME_KEY_FILE);
+    const resumed = existsSync(keyFile) && (await readFile(keyFile, 'utf8')) === opts.resumeKey;
+    if (resumed) {
+      // A file cut off by the interruption never got its final name; drop it.
+      for (const rel of await listFiles(tmpDir)) if (rel.endsWith('.writing')) await rm(path.join(tmpDir, rel));
+    } else {
+      await rm(tmpDir, { recursive: true, force: true });
+      await mkdir(tmpDir, { recursive: true });
+      await writeFile(keyFile, opts.resumeKey);
+    }
+    return new ArtifactWriter(finalDir, tmpDir, resumed);
+  }
+
+  /** Whether a finished part from an interrupted run is already there. */
+  has(name: string): boolean {
+    return existsSync(this.path(name));
   }
 
   /** Path inside the temp dir, for writers that stream to disk themselves. */
@@ -24,13 +49,21 @@ export class ArtifactWriter {
     return path.join(this.tmpDir, name);
   }
 
+  /** Write one file; it appears under its name only once complete (temp name + rename). */
   async write(name: string, data: Uint8Array | string): Promise<void> {
     await mkdir(path.dirname(this.path(name)), { recursive: true });
-    await writeFile(this.path(name), data);
+    const partial = `${this.path(name)}.writing`;
+    await writeFile(partial, data);
+    await rename(partial, this.path(name));
+  }
+
+  async remove(name: string): Promise<void> {
+    await rm(this.path(name), { recursive: true, force: true });
   }
 
   /** Hash every file, write manifest.json, swap the temp dir into place. Returns the manifest. */
   async commit(draft: ManifestDraft): Promise<Manifest> {
+    await rm(path.join(this.tmpDir, RESUME_KEY_FILE), { force: true });
     const files: Record<string, FileEntry> = {};
     for (const rel of (await listFiles(this.tmpDir)).sort()) {
       if (rel === MANIFEST_FILE) continue;
