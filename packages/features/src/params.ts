@@ -1,12 +1,14 @@
-/** features params: which backbone, how to batch, how to store. */
+/** features params: which backbone, which engine, how to batch, how to store. */
 import { BACKBONE_IDS } from './backbones.ts';
 
 export interface FeaturesParams {
   backbone: (typeof BACKBONE_IDS)[number]; // see backbones.ts for input size, cut layer and output shape
+  engine: 'onnx' | 'tfjs';  // onnx: ONNX Runtime (fast); tfjs: TensorFlow.js (the reference)
   batchSize: number;        // images per inference call
-  shardSize: number;        // images per Arrow IPC shard file
+  shardSize: number;        // images per Arrow IPC shard file (a multiple of batchSize keeps resumes exact)
   dtype: 'float16' | 'float32'; // storage type of the feature values
   concurrency: number;      // images decoded/resized by sharp in parallel
+  reuse: boolean;           // copy rows of unchanged images from the previous artifact of the same config
 }
 
 export const featuresParamsSchema = {
@@ -15,9 +17,11 @@ export const featuresParamsSchema = {
   default: {},
   properties: {
     backbone: { enum: BACKBONE_IDS, default: 'mobilenet_v2' },
-    batchSize: { type: 'integer', minimum: 1, maximum: 512, default: 32 },
-    shardSize: { type: 'integer', minimum: 1, default: 1024 },
+    engine: { enum: ['onnx', 'tfjs'], default: 'onnx' },
+    batchSize: { type: 'integer', minimum: 1, maximum: 512, default: 16 },
+    shardSize: { type: 'integer', minimum: 1, default: 512 },
     dtype: { enum: ['float16', 'float32'], default: 'float16' },
     concurrency: { type: 'integer', minimum: 1, maximum: 64, default: 4 },
+    reuse: { type: 'boolean', default: true },
   },
 } as const;

@@ -1,11 +1,9 @@
 /**
- * The compute of the features stage: batches of decoded pixels -> [n, L, D] feature values.
- * Decoding of batch i+1 overlaps inference of batch i.
+ * The compute of the features stage: images -> [n, L, D] feature values, batch by batch, with the
+ * decoding of batch i+1 (sharp, p-limit) overlapping the inference of batch i.
  */
 import pLimit from 'p-limit';
-import { toFloat16Bits, type FeatureDtype } from '@caption/core';
-import { tf } from '@caption/core/tf';
-import type { Backbone } from './backbones.ts';
+import type { FeatureEngine } from './engines.ts';
 
 export interface ImageRef {
   image_id: string;
@@ -14,20 +12,19 @@ export interface ImageRef {
 }
 
 export interface FeatureBatch {
-  images: ImageRef[];           // images whose features are in `data`, in order
+  images: ImageRef[];                       // images whose features are in `values`, in order
   failed: { image: ImageRef; reason: string }[];
-  data: Uint16Array | Float32Array; // [images.length, L, D]
+  values: Float32Array;                     // [images.length, L, D]
 }
 
 export async function* extractFeatures(
   images: ImageRef[],
-  extractor: tf.LayersModel,
-  backbone: Backbone,
-  opts: { batchSize: number; concurrency: number; dtype: FeatureDtype },
+  engine: FeatureEngine,
+  opts: { batchSize: number; concurrency: number; inputSize: number },
   decode: (file: string, size: number) => Promise<Float32Array>,
 ): AsyncGenerator<FeatureBatch> {
   const limit = pLimit(opts.concurrency);
-  const S = backbone.inputSize;
+  const S = opts.inputSize;
   const decodeBatch = (batch: ImageRef[]) =>
     Promise.all(batch.map((img) => limit(() => decode(img.file, S).then((px) => ({ img, px }), (e: Error) => ({ img, error: e.message })))));
 
@@ -40,16 +37,9 @@ export async function* extractFeatures(
     const ok = decoded.filter((d): d is { img: ImageRef; px: Float32Array } => 'px' in d);
     const failed = decoded.filter((d): d is { img: ImageRef; error: string } => 'error' in d)
       .map((d) => ({ image: d.img, reason: `decode failed: ${d.error.split('\n')[0]}` }));
-    const values = ok.length ? await infer(ok.map((d) => d.px), extractor, S) : new Float32Array(0);
-    yield { images: ok.map((d) => d.img), failed, data: opts.dtype === 'float16' ? toFloat16Bits(values) : values };
+    const pixels = new Float32Array(ok.length * S * S * 3);
+    ok.forEach((d, i) => pixels.set(d.px, i * S * S * 3));
+    const values = ok.length ? await engine.run(pixels, ok.length) : new Float32Array(0);
+    yield { images: ok.map((d) => d.img), failed, values };
   }
-}
-
-async function infer(pixels: Float32Array[], extractor: tf.LayersModel, S: number): Promise<Float32Array> {
-  const batch = new Float32Array(pixels.length * S * S * 3);
-  pixels.forEach((px, i) => batch.set(px, i * S * S * 3));
-  const out = tf.tidy(() => extractor.predict(tf.tensor4d(batch, [pixels.length, S, S, 3])) as tf.Tensor);
-  const values = (await out.data()) as Float32Array; // [B, h, w, D] row-major == [B, L, D]
-  out.dispose();
-  return values;
 }

@@ -1,8 +1,8 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { fromFloat16Bits } from '@caption/core';
 import { initTf, tf } from '@caption/core/tf';
 import type { Backbone } from '../src/backbones.ts';
+import { tfjsEngine } from '../src/engines.ts';
 import { extractFeatures, type FeatureBatch, type ImageRef } from '../src/transform.ts';
 
 const S = 4;
@@ -34,34 +34,32 @@ const expected = (n: number) => {
   return out;
 };
 
-async function run(images: ImageRef[], batchSize: number, dtype: 'float32' | 'float16') {
+async function run(images: ImageRef[], batchSize: number) {
   const batches: FeatureBatch[] = [];
-  for await (const b of extractFeatures(images, extractor, backbone, { batchSize, concurrency: 2, dtype }, decode)) batches.push(b);
+  const engine = tfjsEngine(extractor, backbone, 'wasm');
+  for await (const b of extractFeatures(images, engine, { batchSize, concurrency: 2, inputSize: S }, decode)) batches.push(b);
   return batches;
 }
 
 test('extractFeatures: batches in order, [n, L, D] row-major values, decode failures reported not fatal', async () => {
   const images = [ref(1), ref(2), ref(3, 'bad3'), ref(4), ref(5)];
-  const batches = await run(images, 2, 'float32');
+  const batches = await run(images, 2);
   assert.equal(batches.length, 3);
   assert.deepEqual(batches.map((b) => b.images.map((i) => i.image_id)), [['img1', 'img2'], ['img4'], ['img5']]);
   assert.deepEqual(batches[1].failed, [{ image: images[2], reason: 'decode failed: cannot decode bad3' }]);
   assert.deepEqual(batches.flatMap((b) => b.failed.map((f) => f.image.image_id)), ['img3']);
   for (const b of batches) {
-    assert.ok(b.data instanceof Float32Array);
+    assert.ok(b.values instanceof Float32Array);
     const want = b.images.flatMap((i) => expected(Number(i.image_id.slice(3))));
-    assert.equal(b.data.length, b.images.length * S * S * 2);
-    b.data.forEach((v, k) => assert.ok(Math.abs(v - want[k]) < 1e-5, `${k}: ${v} vs ${want[k]}`));
+    assert.equal(b.values.length, b.images.length * S * S * 2);
+    b.values.forEach((v, k) => assert.ok(Math.abs(v - want[k]) < 1e-5, `${k}: ${v} vs ${want[k]}`));
   }
 });
 
-test('extractFeatures: float16 output is the raw bits of the same values; an all-failed batch is empty', async () => {
-  const batches = await run([ref(1), ref(2), ref(7, 'bad7')], 2, 'float16');
-  assert.ok(batches[0].data instanceof Uint16Array);
-  const back = fromFloat16Bits(batches[0].data as Uint16Array);
-  [...expected(1), ...expected(2)].forEach((v, k) => assert.ok(Math.abs(back[k] - v) < 2e-3));
+test('extractFeatures: an all-failed batch is empty but reported; no images, no batches', async () => {
+  const batches = await run([ref(1), ref(2), ref(7, 'bad7')], 2);
   assert.deepEqual(batches[1].images, []);
-  assert.equal(batches[1].data.length, 0);
+  assert.equal(batches[1].values.length, 0);
   assert.equal(batches[1].failed.length, 1);
-  assert.deepEqual(await run([], 2, 'float32'), []);
+  assert.deepEqual(await run([], 2), []);
 });

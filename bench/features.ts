@@ -1,0 +1,45 @@
+/**
+ * `pnpm bench:features [--images N] [--backbones a,b] [--engines onnx,tfjs]`: end-to-end feature
+ * extraction throughput (sharp decode + resize overlapped with inference) on N real Flickr8k images
+ * ($CAPTION_SHARED/datasets/flickr8k, or --dir). One line per figure: `<backbone> <engine> <value> img/s`.
+ */
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { initTf } from '@caption/core/tf';
+import { BACKBONES, decodeImage, extractFeatures, loadBackbone, onnxEngine, tfjsEngine, type FeatureEngine } from '@caption/features';
+
+const { values } = parseArgs({
+  options: {
+    images: { type: 'string', default: '200' },
+    backbones: { type: 'string', default: 'inception_v3,mobilenet_v2' },
+    engines: { type: 'string', default: 'onnx,tfjs' },
+    batch: { type: 'string', default: '16' },
+    dir: { type: 'string' },
+  },
+});
+const dataset = values.dir ?? (process.env.CAPTION_SHARED && path.join(process.env.CAPTION_SHARED, 'datasets', 'flickr8k'));
+if (!dataset) {
+  console.error('set CAPTION_SHARED (the shared folder) or pass --dir <flickr8k dir>');
+  process.exit(2);
+}
+const imageDir = path.join(dataset, 'Flicker8k_Dataset');
+const files = readdirSync(imageDir).filter((f) => f.endsWith('.jpg')).sort().slice(0, Number(values.images));
+const images = files.map((f) => ({ image_id: f, sha256: f, file: path.join(imageDir, f) }));
+const backend = await initTf();
+
+for (const id of values.backbones!.split(',') as (keyof typeof BACKBONES)[]) {
+  const backbone = BACKBONES[id];
+  const { extractor, weightsHash } = await loadBackbone(backbone);
+  for (const engineName of values.engines!.split(',')) {
+    const engine: FeatureEngine = engineName === 'onnx' ? await onnxEngine(extractor, backbone, weightsHash) : tfjsEngine(extractor, backbone, backend);
+    // Warm-up batch (session/kernels initialisation) is not timed.
+    for await (const _ of extractFeatures(images.slice(0, 2), engine, { batchSize: 2, concurrency: 4, inputSize: backbone.inputSize }, decodeImage)) void _;
+    const started = process.hrtime.bigint();
+    let n = 0;
+    for await (const b of extractFeatures(images, engine, { batchSize: Number(values.batch), concurrency: 4, inputSize: backbone.inputSize }, decodeImage)) n += b.images.length;
+    const secs = Number(process.hrtime.bigint() - started) / 1e9;
+    console.log(`${id} ${engine.name} ${(n / secs).toFixed(2)} img/s`);
+    engine.dispose();
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Inference engines for a backbone: ONNX Runtime (default: the Keras graph translated to ONNX, cached
+ * per weights hash, intra-op threads = cores) or TF.js (the reference the ONNX graph is checked against).
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { repoRoot } from '@caption/core';
+import { tf } from '@caption/core/tf';
+import type { Backbone } from './backbones.ts';
+import { buildOnnxGraph, CONVERTER_VERSION, OnnxExtractor } from './onnx/index.ts';
+
+export interface FeatureEngine {
+  name: string;                                            // recorded in shard metadata and the manifest
+  /** pixels [n, S, S, 3] in [0,1] -> features [n, L, D] */
+  run(pixels: Float32Array, n: number): Promise<Float32Array>;
+  dispose(): void;
+}
+
+export function tfjsEngine(extractor: tf.LayersModel, backbone: Backbone, backend: string): FeatureEngine {
+  const S = backbone.inputSize;
+  return {
+    name: `tfjs-${backend}`,
+    async run(pixels, n) {
+      const out = tf.tidy(() => extractor.predict(tf.tensor4d(pixels, [n, S, S, 3])) as tf.Tensor);
+      const values = (await out.data()) as Float32Array; // [n, h, w, D] row-major == [n, L, D]
+      out.dispose();
+      return values;
+    },
+    dispose: () => undefined,
+  };
+}
+
+/** The ONNX graph is built once per (weights, cut layer, converter version) and cached under .caption/cache/onnx/. */
+export async function onnxEngine(extractor: tf.LayersModel, backbone: Backbone, weightsHash: string): Promise<FeatureEngine> {
+  const file = path.join(repoRoot(), '.caption', 'cache', 'onnx', `${backbone.id}-${backbone.cutLayer}-${weightsHash.slice(0, 16)}-c${CONVERTER_VERSION}.onnx`);
+  let bytes: Uint8Array;
+  if (existsSync(file)) bytes = await readFile(file);
+  else {
+    bytes = buildOnnxGraph(extractor, backbone.cutLayer);
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(`${file}.${process.pid}`, bytes);
+    await rename(`${file}.${process.pid}`, file);
+  }
+  const session = await OnnxExtractor.create(bytes);
+  return {
+    name: 'onnxruntime-cpu',
+    run: (pixels, n) => session.run(pixels, n, backbone.inputSize),
+    dispose: () => void session.dispose(),
+  };
+}

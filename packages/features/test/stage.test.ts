@@ -1,0 +1,121 @@
+/**
+ * The features stage on real (generated) JPEGs through ONNX Runtime: shards + index, resume after kill -9,
+ * incremental reuse of unchanged images, and a corrupt image reported without failing the run.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ParquetDataset, readFeatureShard, tableRows, type Manifest } from '@caption/core';
+import { runIngest, writeDemoDataset } from '@caption/ingest';
+import { runFeatures } from '../src/stage.ts';
+import type { FeaturesParams } from '../src/params.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+let tmp: string;
+const params: FeaturesParams = { backbone: 'mobilenet_v2', engine: 'onnx', batchSize: 2, shardSize: 4, dtype: 'float16', concurrency: 2, reuse: true };
+const run = (ingestDir: string, out: string, p: Partial<FeaturesParams> = {}) =>
+  runFeatures({ pipeline: 't', seed: 1, params: { ...params, ...p } }, ingestDir, out);
+
+async function ingest(dataDir: string, out: string) {
+  const defaults = { demo: { images: 8, seed: 1 }, format: 'auto', lemmas: false, imageDir: '', splitMap: {}, splitFractions: { train: 0.8, dev: 0.1, test: 0.1 }, strict: false, concurrency: 4 } as const;
+  return runIngest({ pipeline: 't', seed: 1, params: { ...defaults, dataset: dataDir } }, out);
+}
+
+const shardBytes = (dir: string) =>
+  Object.fromEntries(readdirSync(path.join(dir, 'shards')).sort().map((f) => [f, readFileSync(path.join(dir, 'shards', f)).toString('base64')]));
+
+function captureStderr<T>(fn: () => Promise<T>): Promise<{ value: T; text: string }> {
+  const write = process.stderr.write.bind(process.stderr);
+  let text = '';
+  process.stderr.write = ((chunk: string | Uint8Array) => ((text += chunk.toString()), true)) as typeof process.stderr.write;
+  return fn().then(
+    (value) => ((process.stderr.write = write), { value, text }),
+    (err) => ((process.stderr.write = write), Promise.reject(err)),
+  );
+}
+
+before(async () => {
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'features-stage-'));
+  await writeDemoDataset(path.join(tmp, 'data'), { seed: 5, images: 10 });
+  await ingest(path.join(tmp, 'data'), path.join(tmp, 'ingest'));
+});
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+test('features: shards of shardSize images with an index; rows match the images table', async () => {
+  const m = await run(path.join(tmp, 'ingest'), path.join(tmp, 'full'));
+  assert.equal(m.rows.images, 10);
+  assert.equal(m.rows.shards, 3);
+  const index = tableRows<{ image_id: string; shard: string; row: number }>(await new ParquetDataset(path.join(tmp, 'full/shards/index.parquet')).load());
+  const images = tableRows<{ image_id: string }>(await new ParquetDataset(path.join(tmp, 'ingest/images.parquet')).load());
+  assert.deepEqual(index.map((r) => r.image_id), images.map((r) => r.image_id));
+  const shard = await readFeatureShard(path.join(tmp, 'full/shards/shard-00002.arrow'));
+  assert.deepEqual(shard.shape, [49, 1280]);
+  assert.equal(shard.imageIds.length, 2);
+  assert.equal(shard.metadata.engine, 'onnxruntime-cpu');
+  assert.ok(!existsSync(path.join(tmp, 'full.partial')), 'no partial dir left');
+  // Deterministic: a second full run gives byte-identical shards.
+  await run(path.join(tmp, 'ingest'), path.join(tmp, 'full2'), { reuse: false });
+  assert.deepEqual(shardBytes(path.join(tmp, 'full2')), shardBytes(path.join(tmp, 'full')));
+});
+
+test('features: kill -9 during extraction, then resume -> byte-identical to an uninterrupted run', async () => {
+  const out = path.join(tmp, 'killed');
+  const script = path.join(tmp, 'child.mts');
+  writeFileSync(script, `
+    import { runFeatures } from ${JSON.stringify(path.join(here, '../src/stage.ts'))};
+    await runFeatures({ pipeline: 't', seed: 1, params: ${JSON.stringify({ ...params, reuse: false })} }, ${JSON.stringify(path.join(tmp, 'ingest'))}, ${JSON.stringify(out)});
+  `);
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: 'ignore' });
+  const firstShard = path.join(`${out}.partial`, '.progress', '0.json');
+  await new Promise<void>((resolve, reject) => {
+    const poll = setInterval(() => {
+      if (existsSync(firstShard)) (clearInterval(poll), child.kill('SIGKILL'), resolve());
+    }, 5);
+    child.on('exit', () => (clearInterval(poll), reject(new Error('child finished before it could be killed'))));
+  });
+  await new Promise((r) => child.on('exit', r));
+  assert.ok(!existsSync(path.join(out, 'manifest.json')), 'killed run must not have committed');
+
+  const { text } = await captureStderr(() => run(path.join(tmp, 'ingest'), out, { reuse: false }));
+  assert.match(text, /resuming an interrupted run/);
+  assert.deepEqual(shardBytes(out), shardBytes(path.join(tmp, 'full')));
+  assert.equal(readFileSync(path.join(out, 'manifest.json'), 'utf8'), readFileSync(path.join(tmp, 'full2/manifest.json'), 'utf8'));
+});
+
+test('features: one image added -> computes exactly 1, reuses the rest, same bytes as a full recompute', async () => {
+  const data = path.join(tmp, 'data');
+  const text = path.join(data, 'Flickr8k_text');
+  const first = readFileSync(path.join(text, 'Flickr_8k.trainImages.txt'), 'utf8').split('\n')[0];
+  const img = path.join(data, 'Flicker8k_Dataset');
+  // A new image with new content: the first image re-encoded flipped.
+  const sharp = (await import('sharp')).default;
+  writeFileSync(path.join(img, 'zz_added.jpg'), await sharp(path.join(img, first)).flop().jpeg({ quality: 90 }).toBuffer());
+  appendFileSync(path.join(text, 'Flickr8k.token.txt'), [0, 1, 2, 3, 4].map((n) => `zz_added.jpg#${n}\ta flipped copy ${n}\n`).join(''));
+  await ingest(data, path.join(tmp, 'ingest2'));
+
+  const out = path.join(tmp, 'incremental');
+  await run(path.join(tmp, 'ingest'), out);
+  const { value: m, text: log } = await captureStderr(() => run(path.join(tmp, 'ingest2'), out));
+  assert.match(log, /reused 10, computed 1, failed 0/);
+  assert.equal((m as Manifest).rows.images, 11);
+  await run(path.join(tmp, 'ingest2'), path.join(tmp, 'scratch'), { reuse: false });
+  assert.deepEqual(shardBytes(out), shardBytes(path.join(tmp, 'scratch')));
+});
+
+test('features: an image that no longer decodes is reported in the manifest, not a crash', async () => {
+  const data = path.join(tmp, 'data-bad');
+  await writeDemoDataset(data, { seed: 6, images: 6 });
+  await ingest(data, path.join(tmp, 'ingest-bad'));
+  const victim = readdirSync(path.join(data, 'Flicker8k_Dataset')).sort()[2];
+  writeFileSync(path.join(data, 'Flicker8k_Dataset', victim), Buffer.from('not a jpeg any more'));
+  const { value: m } = await captureStderr(() => run(path.join(tmp, 'ingest-bad'), path.join(tmp, 'bad')));
+  assert.equal(m.rows.images, 5);
+  assert.equal(m.rows.failed, 1);
+  const failed = (m.extra?.failed ?? []) as { image_id: string; reason: string }[];
+  assert.equal(failed[0].image_id, victim);
+  assert.match(failed[0].reason, /decode failed/);
+});
