@@ -2,7 +2,11 @@
 export interface TokenizeParams {
   vocabSize: number;   // top-k words by train-split count (plus the 4 special tokens)
   minCount: number;    // words seen fewer times in train map to <unk>
-  maxLength: number;   // max tokens per caption including <start> and <end>; longer ones are truncated
+  maxLength: number | string; // max tokens incl. <start>/<end>, or 'p95' = the 95th percentile of train lengths + 2
+  lowercase: boolean;          // fold case
+  stripPunctuation: boolean;   // punctuation -> spaces (keeps < and >)
+  dropNumeric: boolean;        // drop tokens with digits
+  dropSingleChars: boolean;    // drop one-letter tokens such as 'a'
 }
 
 export const tokenizeParamsSchema = {
@@ -12,6 +16,13 @@ export const tokenizeParamsSchema = {
   properties: {
     vocabSize: { type: 'integer', minimum: 1, default: 5000 },
     minCount: { type: 'integer', minimum: 1, default: 1 },
-    maxLength: { type: 'integer', minimum: 3, maximum: 256, default: 24 },
+    maxLength: {
+      oneOf: [{ type: 'integer', minimum: 3, maximum: 256 }, { type: 'string', pattern: '^p(100|[1-9]?[0-9])$' }],
+      default: 24,
+    },
+    lowercase: { type: 'boolean', default: true },
+    stripPunctuation: { type: 'boolean', default: true },
+    dropNumeric: { type: 'boolean', default: false },
+    dropSingleChars: { type: 'boolean', default: false },
   },
 } as const;

@@ -14,12 +14,27 @@ export interface Vocabulary {
   counts: number[];               // train-split count per id (0 for special tokens)
 }
 
-export function standardize(caption: string): string[] {
-  return caption
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}\s]/gu, ' ')
-    .split(/\s+/)
-    .filter(Boolean);
+/** Text standardisation options (the TF / Hvass tutorials' choices). */
+export interface StandardizeOptions {
+  lowercase: boolean;          // fold case
+  stripPunctuation: boolean;   // replace punctuation with spaces, keeping '<' and '>' (so <unk> survives)
+  dropNumeric: boolean;        // drop tokens containing a digit
+  dropSingleChars: boolean;    // drop one-character tokens (e.g. 'a')
+}
+
+export const DEFAULT_STANDARDIZE: StandardizeOptions = { lowercase: true, stripPunctuation: true, dropNumeric: false, dropSingleChars: false };
+
+export function standardize(caption: string, opts: StandardizeOptions = DEFAULT_STANDARDIZE): string[] {
+  let text = opts.lowercase ? caption.toLowerCase() : caption;
+  if (opts.stripPunctuation) text = text.replace(/[^\p{L}\p{N}\s<>]/gu, ' ');
+  return text.split(/\s+/).filter((w) => w && !(opts.dropNumeric && /\p{N}/u.test(w)) && !(opts.dropSingleChars && [...w].length === 1));
+}
+
+/** The caption length (in words, before <start>/<end>) at this percentile of the given captions. */
+export function lengthPercentile(captions: string[][], percentile: number): number {
+  if (!captions.length) return 0;
+  const lengths = captions.map((c) => c.length).sort((a, b) => a - b);
+  return lengths[Math.min(lengths.length - 1, Math.ceil((percentile / 100) * lengths.length) - 1)];
 }
 
 export function buildVocabulary(trainCaptions: Iterable<string[]>, vocabSize: number, minCount: number): Vocabulary {

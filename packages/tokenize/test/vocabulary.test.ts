@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  END, PAD, SPECIAL_TOKENS, START, UNK, buildVocabulary, decodeIds, encodeWords, standardize, tokenIndex, type Vocabulary,
+  DEFAULT_STANDARDIZE, END, PAD, SPECIAL_TOKENS, START, UNK, buildVocabulary, decodeIds, encodeWords, lengthPercentile, standardize,
+  tokenIndex, type StandardizeOptions, type Vocabulary,
 } from '../src/vocabulary.ts';
 
 const standardizeCases: [string, string, string[]][] = [
@@ -13,7 +14,7 @@ const standardizeCases: [string, string, string[]][] = [
   ['non-Latin scripts are letters too', 'Собака бежит 犬が走る', ['собака', 'бежит', '犬が走る']],
   ['tabs, newlines and runs of spaces', '\t a \n\n b   c \r\n', ['a', 'b', 'c']],
   ['only punctuation -> no words', ' . , ! ? ', []],
-  ['special-token look-alikes lose their brackets', '<start> <unk>', ['start', 'unk']],
+  ['< and > are kept (special-token look-alikes survive)', '<start> <unk>!', ['<start>', '<unk>']],
   ['empty', '', []],
 ];
 
@@ -26,7 +27,7 @@ test('special token ids are 0..3 in the documented order', () => {
   assert.deepEqual([...SPECIAL_TOKENS], ['<pad>', '<unk>', '<start>', '<end>']);
 });
 
-const train = (lines: string[]) => lines.map(standardize);
+const train = (lines: string[]) => lines.map((l) => standardize(l));
 
 const vocabCases: { name: string; captions: string[]; size: number; minCount: number; words: string[]; counts: number[] }[] = [
   {
@@ -122,4 +123,22 @@ for (const [name, ids, text] of decodeCases) {
 test('decodeIds(encodeWords(w)) round-trips in-vocabulary words', () => {
   const words = standardize('A dog, a cat.');
   assert.equal(decodeIds(encodeWords(words, index, 24).ids, vocab), 'a dog a cat');
+});
+
+const optionCases: [string, string, Partial<StandardizeOptions>, string[]][] = [
+  ['lowercase off keeps case', 'A Dog', { lowercase: false }, ['A', 'Dog']],
+  ['stripPunctuation off keeps punctuation', 'dog, runs.', { stripPunctuation: false }, ['dog,', 'runs.']],
+  ['dropNumeric drops tokens with digits', 'two 2 dogs x2', { dropNumeric: true }, ['two', 'dogs']],
+  ['dropSingleChars drops one-letter tokens', 'a dog and a b cat', { dropSingleChars: true }, ['dog', 'and', 'cat']],
+];
+for (const [name, input, opts, expected] of optionCases) {
+  test(`standardize options: ${name}`, () => assert.deepEqual(standardize(input, { ...DEFAULT_STANDARDIZE, ...opts }), expected));
+}
+
+test('lengthPercentile: nearest-rank percentile of caption lengths', () => {
+  const caps = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => Array(n).fill('w'));
+  assert.equal(lengthPercentile(caps, 50), 5);
+  assert.equal(lengthPercentile(caps, 95), 10);
+  assert.equal(lengthPercentile(caps, 90), 9);
+  assert.equal(lengthPercentile([], 95), 0);
 });

@@ -1,12 +1,23 @@
 /** train params: the decoder and how to fit it. */
+export const DECODERS = ['attention-gru', 'transformer', 'init-gru', 'merge-lstm'] as const;
+
 export interface TrainParams {
-  decoder: 'attention-gru';  // decoder architecture (one file each under src/models)
-  epochs: number;            // passes over the train captions
+  decoder: (typeof DECODERS)[number]; // decoder architecture (one file each under src/models)
+  epochs: number;            // max passes over the train captions
   batchSize: number;         // captions per step (whole images: all captions of an image go together)
   embedDim: number;          // E: encoder projection and word-embedding size
-  units: number;             // U: recurrent / attention units
-  learningRate: number;      // Adam step size
+  units: number;             // U: recurrent / attention / feed-forward units
+  heads: number;             // transformer: attention heads
+  layers: number;            // init-gru: stacked GRUs
+  dropout: number;           // dropout rate in training (where the architecture has dropout)
+  attentionReg: number;      // attention-gru: doubly-stochastic attention regulariser λ (0 = off)
+  optimizer: 'adam' | 'rmsprop';
+  learningRate: number;      // peak step size
+  lrSchedule: 'constant' | 'cosine' | 'step'; // per epoch: cosine to 10% of peak, or × lrDecay each epoch
+  lrDecay: number;           // step schedule factor per epoch
   clipNorm: number;          // global gradient-norm clip (0 = off)
+  patience: number;          // early stopping: epochs without dev-loss improvement (0 = never stop early)
+  resume: 'auto' | 'never';  // auto: continue an interrupted run from its last epoch checkpoint
   backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu'; // TF.js backend; auto = best available
 }
 
@@ -15,13 +26,22 @@ export const trainParamsSchema = {
   additionalProperties: false,
   default: {},
   properties: {
-    decoder: { enum: ['attention-gru'], default: 'attention-gru' },
+    decoder: { enum: DECODERS, default: 'attention-gru' },
     epochs: { type: 'integer', minimum: 1, default: 10 },
     batchSize: { type: 'integer', minimum: 1, default: 64 },
     embedDim: { type: 'integer', minimum: 1, default: 256 },
     units: { type: 'integer', minimum: 1, default: 512 },
+    heads: { type: 'integer', minimum: 1, default: 2 },
+    layers: { type: 'integer', minimum: 1, default: 3 },
+    dropout: { type: 'number', minimum: 0, maximum: 0.9, default: 0 },
+    attentionReg: { type: 'number', minimum: 0, default: 0 },
+    optimizer: { enum: ['adam', 'rmsprop'], default: 'adam' },
     learningRate: { type: 'number', exclusiveMinimum: 0, default: 0.001 },
+    lrSchedule: { enum: ['constant', 'cosine', 'step'], default: 'constant' },
+    lrDecay: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 0.8 },
     clipNorm: { type: 'number', minimum: 0, default: 5 },
+    patience: { type: 'integer', minimum: 0, default: 0 },
+    resume: { enum: ['auto', 'never'], default: 'auto' },
     backend: { enum: ['auto', 'tensorflow', 'wasm', 'cpu'], default: 'auto' },
   },
 } as const;

@@ -1,19 +1,25 @@
 /**
- * train: feature shards + token ids -> a checkpoint (`checkpoint/`) and the per-epoch `training-log.parquet`.
+ * train: feature shards + token ids -> the best checkpoint (`checkpoint/`), `training-log.parquet` and
+ * `loss-curve.svg`. Every epoch is checkpointed in the artifact's `.partial` dir, so an interrupted run
+ * continues where it stopped (`train.resume: auto`) and ends with the same weights.
  */
 import {
-  ArtifactWriter, FeatureStore, ParquetDataset, artifactDir, createLogger, deriveSeed, encodeParquet, float64, int32, makeTable, openArtifact, tableRows, type Manifest, type StageParamsFile,
+  ArtifactWriter, FeatureStore, ParquetDataset, artifactDir, canonicalJson, createLogger, deriveSeed, encodeParquet,
+  float64, int32, makeTable, openArtifact, sha256, tableRows, type Manifest, type StageParamsFile,
 } from '@caption/core';
 import { initTf } from '@caption/core/tf';
 import { loadVocabulary } from '@caption/tokenize';
 import type { ImageCaptions } from './batches.ts';
-import { encodeCheckpoint } from './checkpoint.ts';
-import { train } from './loop.ts';
+import { encodeCheckpoint, type Checkpoint } from './checkpoint.ts';
+import { loadBestWeights, loadLatestEpoch, removeEpochs, saveEpoch } from './epoch-checkpoint.ts';
+import { createOptimizer, train } from './loop.ts';
+import { lossCurveSvg } from './loss-curve.ts';
+import { modelConfig } from './model-config.ts';
 import { createCaptionModel } from './models/index.ts';
 import type { TrainParams } from './params.ts';
 
 const log = createLogger('train');
-export const TRAIN_SCHEMA_VERSION = 1;
+export const TRAIN_SCHEMA_VERSION = 2;
 
 export async function runTrain(
   p: StageParamsFile<TrainParams>,
@@ -29,33 +35,46 @@ export async function runTrain(
   );
   const store = await FeatureStore.load(features.dir);
   const data = { train: groupByImage(rows, 'train', store), dev: groupByImage(rows, 'dev', store), features: store };
+  const maxLength = Number(tokens.manifest.rows.max_length ?? Math.max(...rows.map((r) => r.token_ids.length)));
   log.info(`${params.decoder} on tfjs/${backend}: ${data.train.length} train images, ${data.dev.length} dev images, ` +
     `features [${store.shape}], vocabulary ${vocabulary.tokens.length}`);
 
   const seed = deriveSeed(p.seed, 'train');
-  const model = createCaptionModel({
-    decoder: params.decoder, featureShape: store.shape, vocabSize: vocabulary.tokens.length,
-    embedDim: params.embedDim, units: params.units,
-  }, seed);
-  const history = train(model, data, params, seed, log);
+  const model = createCaptionModel(modelConfig(params, store.shape, vocabulary.tokens.length, maxLength), seed);
+  const ckpt: Checkpoint = { model, vocabulary, extra: { backbone: features.manifest.extra?.backbone, features: features.manifest.extra } };
+  const optimizer = createOptimizer(params);
+  const upstream = { features: features.manifestHash, tokenize: tokens.manifestHash };
+  const writer = await ArtifactWriter.open(dirs.out, {
+    resumeKey: params.resume === 'auto' ? sha256(canonicalJson({ params, seed: p.seed, upstream })) : undefined,
+  });
+  const resumed = writer.resumed ? await loadLatestEpoch(writer, ckpt, optimizer) : undefined;
+  if (resumed) log.info(`resuming after epoch ${resumed.epoch} (step ${resumed.step})`);
 
-  const writer = await ArtifactWriter.open(dirs.out);
-  const files = await encodeCheckpoint({ model, vocabulary, extra: { backbone: features.manifest.extra?.backbone, features: features.manifest.extra } });
-  for (const [name, bytes] of Object.entries(files)) await writer.write(`checkpoint/${name}`, bytes);
+  const state = await train(model, optimizer, data, params, seed, {
+    onEpoch: (s, improved) => saveEpoch(writer, ckpt, optimizer, s, improved),
+    loadBest: () => loadBestWeights(writer, ckpt),
+    log: log.info,
+  }, resumed);
+  optimizer.dispose();
+
+  const history = state.history;
+  for (const [name, bytes] of Object.entries(await encodeCheckpoint(ckpt))) await writer.write(`checkpoint/${name}`, bytes);
   await writer.write('training-log.parquet', encodeParquet(makeTable({
     epoch: int32(history.map((h) => h.epoch)), step: int32(history.map((h) => h.step)),
     loss: float64(history.map((h) => h.loss)), dev_loss: float64(history.map((h) => h.dev_loss)),
     lr: float64(history.map((h) => h.lr)),
   })));
-  const best = history.reduce((a, h) => (h.dev_loss < a.dev_loss ? h : a), history[0]);
+  await writer.write('loss-curve.svg', lossCurveSvg(history, `${p.pipeline}: ${params.decoder}`));
+  await removeEpochs(writer);
+  const best = history.find((h) => h.epoch === state.bestEpoch) ?? history.at(-1)!;
   return writer.commit({
     kind: 'checkpoint',
     schemaVersion: TRAIN_SCHEMA_VERSION,
     stage: 'train',
     createdBy: '@caption/train@0.1.0',
     params,
-    upstream: { features: features.manifestHash, tokenize: tokens.manifestHash },
-    rows: { train_images: data.train.length, dev_images: data.dev.length, epochs: history.length },
+    upstream,
+    rows: { train_images: data.train.length, dev_images: data.dev.length, epochs: history.length, steps: state.step },
     extra: { backend, bestEpoch: best.epoch, bestDevLoss: best.dev_loss, finalLoss: history.at(-1)!.loss },
   });
 }

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { FeatureStore, encodeFeatureShard, type Logger } from '@caption/core';
+import { FeatureStore, encodeFeatureShard } from '@caption/core';
 import { initTf, tf } from '@caption/core/tf';
 import type { ImageCaptions } from '../src/batches.ts';
-import { estimateLoss, getBatchTensors, train, type TrainData } from '../src/loop.ts';
+import { createOptimizer, estimateLoss, getBatchTensors, getLr, train, type TrainData } from '../src/loop.ts';
 import { makeBatches } from '../src/batches.ts';
 import { createCaptionModel } from '../src/models/index.ts';
 import type { TrainParams } from '../src/params.ts';
@@ -16,7 +16,6 @@ const D = 6;
 const V = 9;
 let tmp: string;
 let store: FeatureStore;
-const silent: Logger = { info: () => true, warn: () => true };
 
 /** A real FeatureStore: one Arrow shard written to <dir>/shards/, loaded back. */
 async function writeStore(dir: string, rows: Record<string, number[]>): Promise<FeatureStore> {
@@ -48,9 +47,11 @@ const TRAIN: ImageCaptions[] = [
   { imageId: 'img-b.jpg', captions: [cap(6, 7, 8, 6), cap(6, 8)] },
 ];
 const PARAMS: TrainParams = {
-  decoder: 'attention-gru', epochs: 30, batchSize: 2, embedDim: 8, units: 16,
-  learningRate: 0.02, clipNorm: 5, backend: 'wasm',
+  decoder: 'attention-gru', epochs: 30, batchSize: 2, embedDim: 8, units: 16, heads: 2, layers: 1, dropout: 0, attentionReg: 0,
+  optimizer: 'adam', learningRate: 0.02, lrSchedule: 'constant', lrDecay: 0.8, clipNorm: 5, patience: 0, resume: 'never', backend: 'wasm',
 };
+const fit = async (m: ReturnType<typeof model>, data: TrainData, params: TrainParams, seed: number) =>
+  (await train(m, createOptimizer(params), data, params, seed, { log: () => undefined })).history;
 const model = (seed: number) => createCaptionModel({ decoder: 'attention-gru', featureShape: [L, D], vocabSize: V, embedDim: 8, units: 16 }, seed);
 
 test('getBatchTensors: features of the batch images in order, ids/targets as int32 [B, T]', () => {
@@ -64,13 +65,13 @@ test('getBatchTensors: features of the batch images in order, ids/targets as int
   });
 });
 
-test('train: overfits 2 images x 2 captions; best dev epoch restored; deterministic for a seed', () => {
+test('train: overfits 2 images x 2 captions; best dev epoch restored; deterministic for a seed', async () => {
   const data: TrainData = { train: TRAIN, dev: TRAIN, features: store };
   const m = model(11);
   const before = estimateLoss(m, TRAIN, data, 4);
   assert.ok(Math.abs(before - Math.log(V)) < 0.5, `initial loss ${before} should be near ln V = ${Math.log(V)}`);
 
-  const history = train(m, data, PARAMS, 11, silent);
+  const history = await fit(m, data, PARAMS, 11);
   assert.equal(history.length, 30);
   assert.deepEqual(history.map((h) => h.epoch), Array.from({ length: 30 }, (_, i) => i + 1));
   // 2 images of 2 captions, batch size 2 -> one image per batch, 2 steps an epoch
@@ -86,7 +87,7 @@ test('train: overfits 2 images x 2 captions; best dev epoch restored; determinis
   assert.ok(Math.abs(estimateLoss(m, TRAIN, data, 4) - bestDev) < 1e-4);
 
   // same seed, same data -> the same history
-  const again = train(model(11), data, { ...PARAMS, epochs: 3 }, 11, silent);
+  const again = await fit(model(11), data, { ...PARAMS, epochs: 3 }, 11);
   assert.deepEqual(again.map((h) => h.loss), history.slice(0, 3).map((h) => h.loss));
 });
 
@@ -97,4 +98,38 @@ test('estimateLoss: token-weighted mean over batches, independent of batch size'
   const perImage = estimateLoss(m, TRAIN, data, 1);
   assert.ok(Math.abs(whole - perImage) < 1e-5, `${whole} vs ${perImage}`);
   assert.equal(estimateLoss(m, [], data, 4), 0);
+});
+
+test('getLr: constant, step (x lrDecay per epoch) and cosine (peak -> 10% of peak)', () => {
+  const base = { learningRate: 0.01, lrDecay: 0.5, epochs: 5 };
+  assert.equal(getLr({ ...base, lrSchedule: 'constant' }, 4), 0.01);
+  assert.ok(Math.abs(getLr({ ...base, lrSchedule: 'step' }, 3) - 0.0025) < 1e-12);
+  assert.ok(Math.abs(getLr({ ...base, lrSchedule: 'cosine' }, 1) - 0.01) < 1e-12);
+  assert.ok(Math.abs(getLr({ ...base, lrSchedule: 'cosine' }, 5) - 0.001) < 1e-12);
+  assert.ok(getLr({ ...base, lrSchedule: 'cosine' }, 3) < 0.01 && getLr({ ...base, lrSchedule: 'cosine' }, 3) > 0.001);
+});
+
+test('train: early stopping after `patience` epochs without dev improvement; best weights restored', async () => {
+  // dev = captions the model never trains on, so dev loss soon rises while train loss falls
+  const dev: ImageCaptions[] = [{ imageId: 'img-a.jpg', captions: [cap(7, 7, 7, 7)] }];
+  const data: TrainData = { train: TRAIN, dev, features: store };
+  const history = await fit(model(3), data, { ...PARAMS, epochs: 40, patience: 2 }, 3);
+  assert.ok(history.length < 40, `stopped after ${history.length} epochs`);
+  const best = history.reduce((a, h) => (h.dev_loss < a.dev_loss ? h : a));
+  assert.equal(history.length, best.epoch + 2);
+});
+
+test('train: the onEpoch hook sees every epoch with improved flags matching the best dev loss so far', async () => {
+  const data: TrainData = { train: TRAIN, dev: TRAIN, features: store };
+  const seen: [number, boolean][] = [];
+  const params = { ...PARAMS, epochs: 4, optimizer: 'rmsprop' as const, learningRate: 0.01 };
+  const state = await train(model(4), createOptimizer(params), data, params, 4, {
+    log: () => undefined, onEpoch: async (s, improved) => void seen.push([s.epoch, improved]),
+  });
+  assert.deepEqual(seen.map(([e]) => e), [1, 2, 3, 4]);
+  let best = Infinity;
+  state.history.forEach((h, i) => {
+    assert.equal(seen[i][1], h.dev_loss < best);
+    best = Math.min(best, h.dev_loss);
+  });
 });

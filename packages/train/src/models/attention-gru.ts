@@ -18,6 +18,8 @@ export interface AttentionGruConfig {
   vocabSize: number;              // V
   embedDim: number;               // E: encoder output and word embedding size
   units: number;                  // U: GRU units (also attention units)
+  dropout?: number;               // rate on the GRU output before fc1 (training only)
+  attentionReg?: number;          // λ of the doubly-stochastic attention regulariser Σ_l (1 - Σ_t α_tl)², 0 = off
 }
 
 export function createAttentionGru(config: AttentionGruConfig, seed: number): CaptionModel {
@@ -69,7 +71,7 @@ export function createAttentionGru(config: AttentionGruConfig, seed: number): Ca
   return {
     config,
     weights: w,
-    forward(features, imageIndex, inputs) {
+    forward(features, imageIndex, inputs, opts = {}) {
       const [B, T] = inputs.shape;
       const { enc, keys } = encode(features);
       // Captions of the same image share one encoder pass; gather expands it to the batch.
@@ -77,12 +79,22 @@ export function createAttentionGru(config: AttentionGruConfig, seed: number): Ca
       const keysB = tf.gather(keys, imageIndex) as tf.Tensor3D;
       let h = tf.zeros([B, U]) as tf.Tensor2D;
       const outs: tf.Tensor2D[] = [];
+      const alphas: tf.Tensor[] = [];
       const columns = tf.unstack(inputs, 1) as tf.Tensor1D[];
       for (let t = 0; t < T; t++) {
-        h = step(encB, keysB, h, columns[t]).h;
+        const s = step(encB, keysB, h, columns[t]);
+        h = s.h;
         outs.push(h);
+        alphas.push(s.alpha);
       }
-      const all = tf.stack(outs, 1).reshape([B * T, U]) as tf.Tensor2D;     // [B*T, U]
+      if (opts.aux && config.attentionReg) {
+        // Show, Attend and Tell §4.2.1: push every location to receive ~1 unit of attention over the caption.
+        const mask = tf.cast(tf.notEqual(inputs, 0), 'float32').expandDims(2);           // [B, T, 1]
+        const total = tf.sum(tf.mul(tf.stack(alphas, 1), mask), 1);                       // [B, L]
+        opts.aux.penalty = tf.mul(config.attentionReg, tf.mean(tf.sum(tf.square(tf.sub(1, total)), 1))) as tf.Scalar;
+      }
+      let all = tf.stack(outs, 1).reshape([B * T, U]) as tf.Tensor2D;       // [B*T, U]
+      if (opts.dropout) all = opts.dropout.apply(all, config.dropout ?? 0);
       return project(all).reshape([B, T, V]) as tf.Tensor3D;                 // [B, T, V]
     },
     start(features) {

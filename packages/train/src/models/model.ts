@@ -8,11 +8,28 @@ import { tf } from '@caption/core/tf';
 /** Per-architecture recurrent state, batch-major (a plain tensor map, so tf.tidy can return it). */
 export type DecodeState = { [name: string]: tf.Tensor };
 
+/**
+ * Dropout masks from a seeded counter: every call draws a fresh seed, yet a run (and a resumed run, which
+ * restores `count` from the checkpoint) sees exactly the same masks.
+ */
+export class DropoutSeeds {
+  constructor(readonly seed: number, public count = 0) {}
+  apply<T extends tf.Tensor>(x: T, rate: number): T {
+    if (rate <= 0) return x;
+    return tf.dropout(x, rate, undefined, deriveSeed(this.seed, `dropout-${this.count++}`)) as T;
+  }
+}
+
+export interface ForwardOptions {
+  dropout?: DropoutSeeds;                      // training: apply dropout with these seeds; absent = inference
+  aux?: { penalty?: tf.Scalar };               // filled by models with an extra loss term (e.g. attention regulariser)
+}
+
 export interface CaptionModel {
   config: { decoder: string; featureShape: [number, number]; vocabSize: number };
   weights: Record<string, tf.Variable>;
   /** Teacher forcing. features [K, L, D]; imageIndex [B] -> row of features; inputs [B, T] -> logits [B, T, V]. */
-  forward(features: tf.Tensor3D, imageIndex: tf.Tensor1D, inputs: tf.Tensor2D): tf.Tensor3D;
+  forward(features: tf.Tensor3D, imageIndex: tf.Tensor1D, inputs: tf.Tensor2D, opts?: ForwardOptions): tf.Tensor3D;
   /** Decoding: initial state for features [B, L, D]. */
   start(features: tf.Tensor3D): DecodeState;
   /** Decoding: one step from tokens [B] -> logits [B, V] (+ attention [B, L] when the model has it). */

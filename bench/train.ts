@@ -1,0 +1,54 @@
+/**
+ * `pnpm bench:train [--decoders a,b] [--steps N]`: training throughput of each decoder on the reference
+ * config (B=64 captions = 13 images x 5, vocab 5000, L=64, D=2048, embed 256, units 512, 16-token captions),
+ * random data, TF.js on the default backend. One line per decoder: `<decoder> <value> captions/s`.
+ */
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { FeatureStore, Rng, encodeFeatureShard, toFloat16Bits } from '@caption/core';
+import { initTf } from '@caption/core/tf';
+import { createCaptionModel, createOptimizer, makeBatches, modelConfig, train, type ImageCaptions, type TrainParams } from '@caption/train';
+import { trainParamsSchema } from '@caption/train/params';
+import { defaultsOf } from './defaults.ts';
+
+const { values } = parseArgs({ options: { decoders: { type: 'string', default: 'attention-gru,transformer,init-gru,merge-lstm' }, steps: { type: 'string', default: '4' } } });
+const [L, D, V, IMAGES, PER_IMAGE, T] = [64, 2048, 5000, 13, 5, 16];
+const backend = await initTf();
+const rng = new Rng(1);
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-train-'));
+try {
+  mkdirSync(path.join(dir, 'shards'));
+  const ids = Array.from({ length: IMAGES }, (_, i) => `img${i}`);
+  const feats = Float32Array.from({ length: IMAGES * L * D }, () => rng.next() * 2);
+  writeFileSync(path.join(dir, 'shards', 'shard-00000.arrow'), encodeFeatureShard({ imageIds: ids, sha256s: ids, shape: [L, D], dtype: 'float16', data: toFloat16Bits(feats), metadata: {} }));
+  const store = await FeatureStore.load(dir);
+  const images: ImageCaptions[] = ids.map((imageId) => ({
+    imageId, captions: Array.from({ length: PER_IMAGE }, () => Int32Array.from([2, ...Array.from({ length: T - 2 }, () => 4 + rng.int(V - 4)), 3])),
+  }));
+  const steps = Number(values.steps);
+  for (const decoder of values.decoders!.split(',') as TrainParams['decoder'][]) {
+    const params: TrainParams = { ...defaultsOf<TrainParams>(trainParamsSchema), decoder, embedDim: 256, units: 512, batchSize: 64, epochs: 1 };
+    let model;
+    try {
+      model = createCaptionModel(modelConfig(params, [L, D], V, T), 1);
+    } catch (err) {
+      console.log(`${decoder} n/a (${(err as Error).message})`);
+      continue;
+    }
+    const optimizer = createOptimizer(params);
+    const data = { train: images, dev: [], features: store };
+    await train(model, optimizer, data, params, 1, { log: () => undefined }); // warm-up: kernels, buffers
+    const captions = makeBatches(images, 64).reduce((a, b) => a + b.B, 0);
+    const started = process.hrtime.bigint();
+    for (let s = 0; s < steps; s++) await train(model, optimizer, data, params, 1, { log: () => undefined });
+    const secs = Number(process.hrtime.bigint() - started) / 1e9;
+    console.log(`${decoder} ${((captions * steps) / secs).toFixed(2)} captions/s (tfjs-${backend}, ${(secs / steps).toFixed(2)} s/step of ${captions})`);
+    Object.values(model.weights).forEach((w) => w.dispose());
+    optimizer.dispose();
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,80 @@
+/**
+ * The train stage on a real (small) demo pipeline: kill -9 during epoch 2, rerun with resume -> training
+ * continues from the epoch-1 checkpoint and ends with the same weights as an uninterrupted run; same seed
+ * twice -> identical checkpoint bytes.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runIngest } from '@caption/ingest';
+import { runFeatures } from '@caption/features';
+import { runTokenize } from '@caption/tokenize';
+import { runTrain } from '../src/stage.ts';
+import type { TrainParams } from '../src/params.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+let tmp: string;
+const PARAMS: TrainParams = {
+  decoder: 'attention-gru', epochs: 3, batchSize: 16, embedDim: 16, units: 32, heads: 2, layers: 1, dropout: 0.2, attentionReg: 0.1,
+  optimizer: 'adam', learningRate: 0.003, lrSchedule: 'step', lrDecay: 0.7, clipNorm: 5, patience: 0, resume: 'auto', backend: 'wasm',
+};
+const dirs = (out: string) => ({ features: path.join(tmp, 'features'), tokenize: path.join(tmp, 'tokenize'), out: path.join(tmp, out) });
+const weights = (out: string) => readFileSync(path.join(tmp, out, 'checkpoint', 'weights.bin'));
+
+before(async () => {
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'train-stage-'));
+  const ingest = { dataset: 'demo', demo: { images: 40, seed: 3 }, format: 'auto', lemmas: false, imageDir: '', splitMap: {}, splitFractions: { train: 0.8, dev: 0.1, test: 0.1 }, strict: false, concurrency: 4 } as const;
+  await runIngest({ pipeline: 't', seed: 1, params: ingest }, path.join(tmp, 'ingest'));
+  await runFeatures({ pipeline: 't', seed: 1, params: { backbone: 'mobilenet_v2', engine: 'onnx', batchSize: 8, shardSize: 64, dtype: 'float16', concurrency: 4, reuse: false } as never }, path.join(tmp, 'ingest'), path.join(tmp, 'features'));
+  await runTokenize({ pipeline: 't', seed: 1, params: { vocabSize: 100, minCount: 1, maxLength: 16, lowercase: true, stripPunctuation: true, dropNumeric: false, dropSingleChars: false } }, path.join(tmp, 'ingest'), path.join(tmp, 'tokenize'));
+});
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+test('train: same seed twice -> identical checkpoint; a loss curve and a training log are written', async () => {
+  const a = await runTrain({ pipeline: 't', seed: 9, params: PARAMS }, dirs('a'));
+  await runTrain({ pipeline: 't', seed: 9, params: PARAMS }, dirs('b'));
+  assert.ok(weights('a').equals(weights('b')));
+  assert.equal(readFileSync(path.join(tmp, 'a/manifest.json'), 'utf8'), readFileSync(path.join(tmp, 'b/manifest.json'), 'utf8'));
+  assert.equal(a.rows.epochs, 3);
+  assert.match(readFileSync(path.join(tmp, 'a/loss-curve.svg'), 'utf8'), /<polyline/);
+  assert.ok(!existsSync(path.join(tmp, 'a/.epochs')), 'epoch checkpoints are not part of the artifact');
+  const c = await runTrain({ pipeline: 't', seed: 10, params: PARAMS }, dirs('c'));
+  assert.ok(!weights('c').equals(weights('a')), 'another seed gives other weights');
+  void c;
+});
+
+test('train: kill -9 during epoch 2, rerun -> resumes from the epoch-1 checkpoint, same final weights', async () => {
+  const out = dirs('killed').out;
+  const script = path.join(tmp, 'child.mts');
+  writeFileSync(script, `
+    import { runTrain } from ${JSON.stringify(path.join(here, '../src/stage.ts'))};
+    await runTrain({ pipeline: 't', seed: 9, params: ${JSON.stringify(PARAMS)} }, ${JSON.stringify(dirs('killed'))});
+  `);
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: 'ignore' });
+  const epoch1 = path.join(`${out}.partial`, '.epochs', 'epoch-1', 'state.json');
+  await new Promise<void>((resolve, reject) => {
+    const poll = setInterval(() => {
+      if (existsSync(epoch1)) (clearInterval(poll), child.kill('SIGKILL'), resolve());
+    }, 5);
+    child.on('exit', () => (clearInterval(poll), reject(new Error('child finished before it could be killed'))));
+  });
+  await new Promise((r) => child.on('exit', r));
+  assert.ok(!existsSync(path.join(out, 'manifest.json')));
+
+  const stderr = process.stderr.write.bind(process.stderr);
+  let log = '';
+  process.stderr.write = ((c: string | Uint8Array) => ((log += c.toString()), true)) as typeof process.stderr.write;
+  try {
+    await runTrain({ pipeline: 't', seed: 9, params: PARAMS }, dirs('killed'));
+  } finally {
+    process.stderr.write = stderr;
+  }
+  assert.match(log, /resuming after epoch [12]/);
+  assert.doesNotMatch(log, /epoch 1\/3 loss/, 'epoch 1 must not be trained again');
+  assert.ok(weights('killed').equals(weights('a')), 'resumed run must end with the uninterrupted run\'s weights');
+  assert.equal(readFileSync(path.join(out, 'manifest.json'), 'utf8'), readFileSync(path.join(tmp, 'a/manifest.json'), 'utf8'));
+});
