@@ -1,5 +1,5 @@
 /**
- * `pnpm bench:features [--images N] [--backbones a,b] [--engines onnx,tfjs]`: end-to-end feature
+ * `pnpm bench:features [--images N] [--backbones a,b] [--engines onnx,tfjs] [--weights pretrained|random|<path>]`: end-to-end feature
  * extraction throughput (sharp decode + resize overlapped with inference) on N real Flickr8k images
  * ($CAPTION_SHARED/datasets/flickr8k, or --dir). One line per figure: `<backbone> <engine> <value> img/s`.
  */
@@ -15,6 +15,7 @@ const { values } = parseArgs({
     backbones: { type: 'string', default: 'inception_v3,mobilenet_v2' },
     engines: { type: 'string', default: 'onnx,tfjs' },
     batch: { type: 'string', default: '16' },
+    weights: { type: 'string', default: 'pretrained' },
     dir: { type: 'string' },
   },
 });
@@ -29,8 +30,7 @@ const images = files.map((f) => ({ image_id: f, sha256: f, file: path.join(image
 const backend = await initTf();
 
 for (const id of values.backbones!.split(',') as (keyof typeof BACKBONES)[]) {
-  const backbone = BACKBONES[id];
-  const { extractor, weightsHash } = await loadBackbone(backbone);
+  const { extractor, weightsHash, backbone } = await loadBackbone(BACKBONES[id], { weights: values.weights, seed: 0 });
   for (const engineName of values.engines!.split(',')) {
     const engine: FeatureEngine = engineName === 'onnx' ? await onnxEngine(extractor, backbone, weightsHash) : tfjsEngine(extractor, backbone, backend);
     // Warm-up batch (session/kernels initialisation) is not timed.

@@ -3,10 +3,10 @@
  * params schema, so a stage's defaults live next to its code.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import {
-  PipelineError, STAGES, canonicalJson, expandEnv, fingerprintDirectory, paramsFile, repoRoot, validateYaml,
+  PipelineError, STAGES, canonicalJson, expandEnv, fingerprintDirectory, paramsFile, repoRoot, sha256File, validateYaml,
   type StageName, type StageParamsFile,
 } from '@caption/core';
 import { ingestParamsSchema, type IngestParams } from '@caption/ingest/params';
@@ -41,6 +41,8 @@ export async function resolvePipeline(file: string): Promise<ResolvedPipeline> {
   const out = { name: config.name, seed: config.seed, file } as ResolvedPipeline;
   for (const stage of STAGES) out[stage] = { pipeline: config.name, seed: config.seed, params: config[stage] };
   out.ingest.inputs = await datasetInputs(config.ingest as IngestParams);
+  const weights = (config.features as { weights?: string }).weights;
+  if (weights && weights !== 'pretrained' && weights !== 'random') out.features.inputs = await fileInputs(weights, 'features.weights');
   return out;
 }
 
@@ -51,6 +53,14 @@ async function datasetInputs(params: IngestParams): Promise<Record<string, strin
   if (!existsSync(dir)) throw new PipelineError('input', `ingest.dataset: directory not found: ${dir}`);
   const fp = await fingerprintDirectory(dir);
   return { dataset_sha256: fp.sha256, dataset_files: String(fp.files) };
+}
+
+/** A weights file or model directory named by path: its content (not its path) keys the features cache. */
+async function fileInputs(spec: string, key: string): Promise<Record<string, string>> {
+  const target = path.resolve(repoRoot(), expandEnv(spec));
+  if (!existsSync(target)) throw new PipelineError('input', `${key}: not found: ${target}`);
+  if (statSync(target).isDirectory()) return { weights_sha256: (await fingerprintDirectory(target)).sha256 };
+  return { weights_sha256: await sha256File(target) };
 }
 
 /** Write each stage's params file, leaving unchanged files untouched. Returns the stages whose file changed. */

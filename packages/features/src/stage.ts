@@ -12,7 +12,7 @@ import {
   type Manifest, type StageParamsFile,
 } from '@caption/core';
 import { initTf } from '@caption/core/tf';
-import { BACKBONES, WEIGHTS_NOTE } from './backbones.ts';
+import { BACKBONES } from './backbones.ts';
 import { decodeImage } from './decode.ts';
 import { onnxEngine, tfjsEngine, type FeatureEngine } from './engines.ts';
 import { loadBackbone } from './model.ts';
@@ -38,13 +38,12 @@ export async function runFeatures(
   ).map((r) => ({ image_id: r.image_id, sha256: r.sha256, file: path.join(root, r.path) }));
 
   const backend = await initTf();
-  const backbone = BACKBONES[params.backbone];
-  const { extractor, weightsHash } = await loadBackbone(backbone);
+  const { extractor, weightsHash, weightsNote, backbone } = await loadBackbone(BACKBONES[params.backbone], { weights: params.weights, seed: p.seed, cutLayer: params.cutLayer });
   const engine: FeatureEngine = params.engine === 'onnx'
     ? await onnxEngine(extractor, backbone, weightsHash)
     : tfjsEngine(extractor, backbone, backend);
-  const config = { backbone: backbone.id, weights_sha256: weightsHash, preprocessing: backbone.preprocessing, engine: engine.name, dtype: params.dtype, shape: backbone.shape };
-  const metadata = { backbone: backbone.id, weights: WEIGHTS_NOTE, weights_sha256: weightsHash, preprocessing: backbone.preprocessing, engine: engine.name };
+  const config = { backbone: backbone.id, cut_layer: backbone.cutLayer, weights_sha256: weightsHash, preprocessing: backbone.preprocessing, engine: engine.name, dtype: params.dtype, shape: backbone.shape };
+  const metadata = { backbone: backbone.id, cut_layer: backbone.cutLayer, weights: weightsNote, weights_sha256: weightsHash, preprocessing: backbone.preprocessing, engine: engine.name };
   const reusable = params.reuse ? await openReusable(outDir, config) : undefined;
   const writer = await ArtifactWriter.open(outDir, {
     resumeKey: sha256(canonicalJson({ params, config, ingest: ingest.manifestHash })),

@@ -16,7 +16,7 @@ import type { FeaturesParams } from '../src/params.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 let tmp: string;
-const params: FeaturesParams = { backbone: 'mobilenet_v2', engine: 'onnx', batchSize: 2, shardSize: 4, dtype: 'float16', concurrency: 2, reuse: true };
+const params: FeaturesParams = { backbone: 'mobilenet_v2', weights: 'pretrained', engine: 'onnx', batchSize: 2, shardSize: 4, dtype: 'float16', concurrency: 2, reuse: true };
 const run = (ingestDir: string, out: string, p: Partial<FeaturesParams> = {}) =>
   runFeatures({ pipeline: 't', seed: 1, params: { ...params, ...p } }, ingestDir, out);
 

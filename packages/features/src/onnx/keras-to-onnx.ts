@@ -3,15 +3,23 @@
  *
  * Walks the functional topology backwards from the cut layer to the (single) input layer, converts each
  * layer with its weights, and emits an ONNX ModelProto (IR 8, opset 17):
- *   image [N, H, W, C] float32 (NHWC, like the Keras input) -> Transpose to NCHW once -> layers (all in
- *   NCHW) -> Transpose back to NHWC -> Reshape -> features [N, h*w, D].
- * Every intermediate tensor must be 4-D (feature maps); anything else (Dense, Flatten, global pooling, ...)
- * is rejected with an error naming the layer and its class, as is any layer type not listed in CONVERTERS.
+ *   image [N, H, W, C] float32 (NHWC, like the Keras input) -> Transpose to NCHW once -> layers -> features
+ *   [N, L, D]: a 4-D cut (feature map) is transposed back to NHWC and reshaped to [N, h*w, D]; a 2-D cut
+ *   (a vector: Dense, global pooling, Flatten) becomes [N, 1, D]; a 3-D cut [N, L, D] is kept.
+ * Layout inside the graph: every 4-D tensor is NCHW; 2-D and 3-D tensors keep the Keras layout. Layers that
+ * change rank (Flatten, Reshape, Dense on a feature map) go through NHWC, so Keras' element order (Flatten of
+ * NHWC: row, column, channel) is kept exactly.
  * Supported (SUPPORTED_LAYERS): Conv2D, DepthwiseConv2D, SeparableConv2D (same/valid, strides, dilation,
- * bias, fused activation), BatchNormalization (channel axis; scale/center flags), Activation, ReLU
- * (max_value -> Clip), LeakyReLU, ELU, ThresholdedReLU, Softmax, ZeroPadding2D, Cropping2D, MaxPooling2D,
- * AveragePooling2D (same excludes the padding, like TF), Concatenate, Add, Multiply, Maximum, Minimum,
- * Average, Rescaling, and the inference-time identities (Dropout, SpatialDropout2D, Gaussian*, AlphaDropout).
+ * bias, fused activation), BatchNormalization (channel axis of 4-D or 2-D tensors; scale/center flags),
+ * Activation, ReLU (max_value -> Clip), LeakyReLU, ELU, ThresholdedReLU, Softmax, ZeroPadding2D, Cropping2D,
+ * MaxPooling2D, AveragePooling2D (same excludes the padding, like TF), GlobalAveragePooling2D /
+ * GlobalMaxPooling2D (keepdims or not), Flatten, Reshape, Dense (2-D, 3-D and 4-D inputs), Concatenate, Add,
+ * Multiply, Maximum, Minimum, Average (numpy broadcasting between inputs of one rank, e.g. the
+ * squeeze-excite [N,H,W,C] x [N,1,1,C]), Rescaling (scalar or per-channel scale/offset), Normalization
+ * (Keras' preprocessing layer: (x - mean) / max(sqrt(variance), 1e-7)), ChannelAffine (the pipeline's input
+ * transform: channel reorder, per-channel scale and offset), and the inference-time identities (Dropout,
+ * SpatialDropout2D, Gaussian*, AlphaDropout). Activations: linear, relu, relu6, sigmoid, tanh, softmax,
+ * log_softmax, elu, selu, softplus, softsign, hard_sigmoid, swish (x * sigmoid(x)), gelu, mish.
  * BatchNormalization is emitted as an ONNX BatchNormalization op; ONNX Runtime folds it into the
  * preceding Conv itself (and fuses the following Relu/Clip) at graph optimisation time.
  */
@@ -24,7 +32,7 @@ const AttrType = onnx.AttributeProto.AttributeType;
 const DataType = onnx.TensorProto.DataType;
 
 /** Bump when the emitted graph changes for the same Keras model (callers caching .onnx files key on it). */
-export const CONVERTER_VERSION = 1;
+export const CONVERTER_VERSION = 2;
 export const ONNX_OPSET = 17;
 export const ONNX_IR_VERSION = 8;
 export const ONNX_INPUT_NAME = 'image';
@@ -80,8 +88,8 @@ export function buildOnnxGraph(model: tf.LayersModel, cutLayer: string): Uint8Ar
       const inShapes = shapeList(node.inputShapes);
       const outShape = shapeList(node.outputShapes)[0];
       for (const s of [...inShapes, outShape]) {
-        if (s.length !== 4) {
-          throw new Error(`keras-to-onnx: layer '${layer.name}' (${cls}) has a ${s.length}-D tensor [${s.join(', ')}]; only 4-D feature maps (NHWC) are supported`);
+        if (s.length < 2 || s.length > 4) {
+          throw new Error(`keras-to-onnx: layer '${layer.name}' (${cls}) has a ${s.length}-D tensor [${s.join(', ')}]; only 2-D, 3-D and 4-D (NHWC) tensors are supported`);
         }
       }
       const convert = CONVERTERS[cls];
@@ -99,17 +107,19 @@ export function buildOnnxGraph(model: tf.LayersModel, cutLayer: string): Uint8Ar
 
   const inShape = soleInboundShape(inputLayer);
   const outShape = cut.getClassName() === 'InputLayer' ? inShape : shapeList(soleInboundNode(cut).outputShapes)[0];
-  const [, h, w, d] = outShape;
+  const d = outShape[outShape.length - 1];
   if (d === null) throw new Error(`keras-to-onnx: channel count of '${cutLayer}' is unknown`);
-  const nhwc = g.node('Transpose', [last], { perm: [0, 2, 3, 1] }, `${cutLayer}_nhwc`);
-  g.node('Reshape', [nhwc, g.constI64('features_shape', [3], [0, -1, d])], {}, ONNX_OUTPUT_NAME);
+  const spatial = outShape.slice(1, -1);
+  const L = spatial.every((v) => v !== null) ? (spatial as number[]).reduce((a, b) => a * b, 1) : 'L';
+  const keras = outShape.length === 4 ? g.node('Transpose', [last], { perm: [0, 2, 3, 1] }, `${cutLayer}_nhwc`) : last;
+  g.node('Reshape', [keras, g.constI64('features_shape', [3], [0, -1, d])], {}, ONNX_OUTPUT_NAME);
 
   const graph: P.IGraphProto = {
     name: `${model.name}:${cutLayer}`,
     node: g.nodes,
     initializer: g.initializers,
     input: [valueInfo(ONNX_INPUT_NAME, ['N', inShape[1] ?? 'H', inShape[2] ?? 'W', inShape[3] ?? 'C'])],
-    output: [valueInfo(ONNX_OUTPUT_NAME, ['N', h !== null && w !== null ? h * w : 'L', d])],
+    output: [valueInfo(ONNX_OUTPUT_NAME, ['N', L, d])],
   };
   const proto: P.IModelProto = {
     irVersion: ONNX_IR_VERSION,
@@ -120,7 +130,7 @@ export function buildOnnxGraph(model: tf.LayersModel, cutLayer: string): Uint8Ar
     metadataProps: [
       { key: 'keras_model', value: model.name },
       { key: 'cut_layer', value: cutLayer },
-      { key: 'layout', value: 'input NHWC float32; output [N, H*W, C]' },
+      { key: 'layout', value: 'input NHWC float32; output [N, L, D] (L = h*w of a feature map, 1 for a vector)' },
     ],
   };
   return onnx.ModelProto.encode(onnx.ModelProto.create(proto)).finish();
@@ -190,9 +200,11 @@ const CONVERTERS: Record<string, Converter> = {
   },
 
   BatchNormalization: (c) => {
+    const rank = c.outShape.length;
     const axis = Number(c.config.axis);
-    if (axis !== -1 && axis !== 3) fail(c, `axis=${axis}: only the channel axis (-1 / 3) is supported`);
-    const ch = c.outShape[3];
+    if (rank === 3) fail(c, 'a 3-D input is not supported (ONNX BatchNormalization normalizes axis 1)');
+    if (axis !== -1 && axis !== rank - 1) fail(c, `axis=${axis}: only the channel axis (-1 / ${rank - 1}) is supported`);
+    const ch = c.outShape[rank - 1];
     if (ch === null) fail(c, 'unknown channel count');
     const wts = weights(c);
     const n = ch as number;
@@ -223,7 +235,7 @@ const CONVERTERS: Record<string, Converter> = {
   LeakyReLU: (c) => c.g.node('LeakyRelu', [one(c)], { alpha: { float: Number(c.config.alpha ?? 0.3) } }, c.layer.name),
   ELU: (c) => c.g.node('Elu', [one(c)], { alpha: { float: Number(c.config.alpha ?? 1) } }, c.layer.name),
   ThresholdedReLU: (c) => c.g.node('ThresholdedRelu', [one(c)], { alpha: { float: Number(c.config.theta ?? 1) } }, c.layer.name),
-  Softmax: (c) => c.g.node('Softmax', [one(c)], { axis: nchwAxis(c, Number(c.config.axis ?? -1)) }, c.layer.name),
+  Softmax: (c) => c.g.node('Softmax', [one(c)], { axis: graphAxis(c, Number(c.config.axis ?? -1)) }, c.layer.name),
 
   ZeroPadding2D: (c) => {
     checkChannelsLast(c);
@@ -247,7 +259,10 @@ const CONVERTERS: Record<string, Converter> = {
   MaxPooling2D: (c) => pool(c, 'MaxPool'),
   AveragePooling2D: (c) => pool(c, 'AveragePool'),
 
-  Concatenate: (c) => c.g.node('Concat', c.inputs, { axis: nchwAxis(c, Number(c.config.axis ?? -1)) }, c.layer.name),
+  Concatenate: (c) => {
+    sameRanks(c);
+    return c.g.node('Concat', c.inputs, { axis: graphAxis(c, Number(c.config.axis ?? -1)) }, c.layer.name);
+  },
   Add: (c) => variadic(c, 'Add', 'Sum'),
   Multiply: (c) => variadic(c, 'Mul'),
   Maximum: (c) => variadic(c, 'Max', 'Max'),
@@ -256,8 +271,71 @@ const CONVERTERS: Record<string, Converter> = {
 
   Rescaling: (c) => {
     const n = c.layer.name;
-    const scaled = c.g.node('Mul', [one(c), c.g.constF32(`${n}_scale`, [], [Number(c.config.scale)])], {}, `${n}_mul`);
-    return c.g.node('Add', [scaled, c.g.constF32(`${n}_offset`, [], [Number(c.config.offset ?? 0)])], {}, n);
+    const scaled = c.g.node('Mul', [one(c), channelConst(c, `${n}_scale`, c.config.scale)], {}, `${n}_mul`);
+    return c.g.node('Add', [scaled, channelConst(c, `${n}_offset`, c.config.offset ?? 0)], {}, n);
+  },
+
+  /** Keras Normalization: (x - mean) / max(sqrt(variance), 1e-7), the statistics folded into constants. */
+  Normalization: (c) => {
+    const n = c.layer.name;
+    const layer = c.layer as unknown as { statistics?: () => { mean: Float32Array; denominator: Float32Array } };
+    if (typeof layer.statistics !== 'function') fail(c, 'not the Normalization layer of architectures/layers.ts');
+    const { mean, denominator } = layer.statistics();
+    const centered = c.g.node('Sub', [one(c), channelConst(c, `${n}_mean`, Array.from(mean))], {}, `${n}_sub`);
+    return c.g.node('Div', [centered, channelConst(c, `${n}_denominator`, Array.from(denominator))], {}, n);
+  },
+
+  /** The pipeline's input transform (architectures/layers.ts): y[c] = x[source[c]] * scale[c] + offset[c]. */
+  ChannelAffine: (c) => {
+    const n = c.layer.name;
+    let x = one(c);
+    const source = c.config.source as number[] | null | undefined;
+    if (source && source.some((v, i) => v !== i)) {
+      x = c.g.node('Gather', [x, c.g.constI64(`${n}_source`, [source.length], source)], { axis: graphAxis(c, -1) }, `${n}_gather`);
+    }
+    const scaled = c.g.node('Mul', [x, channelConst(c, `${n}_scale`, c.config.scale)], {}, `${n}_mul`);
+    return c.g.node('Add', [scaled, channelConst(c, `${n}_offset`, c.config.offset ?? 0)], {}, n);
+  },
+
+  GlobalAveragePooling2D: (c) => globalPool(c, 'ReduceMean'),
+  GlobalMaxPooling2D: (c) => globalPool(c, 'ReduceMax'),
+
+  /** Keras Flatten of NHWC: (row, column, channel) order, so a feature map goes through NHWC first. */
+  Flatten: (c) => {
+    const f = c.config.dataFormat;
+    if (f !== undefined && f !== null && f !== 'channelsLast') fail(c, `dataFormat=${String(f)}: only channelsLast is supported`);
+    if (c.inShapes[0].length === 2) return c.g.node('Identity', [one(c)], {}, c.layer.name);
+    return c.g.node('Reshape', [toKeras(c, one(c)), c.g.constI64(`${c.layer.name}_shape`, [2], [0, -1])], {}, c.layer.name);
+  },
+
+  Reshape: (c) => {
+    const given = c.config.targetShape as (number | null)[];
+    if (!Array.isArray(given)) fail(c, `unexpected targetShape=${JSON.stringify(given)}`);
+    const target = given.map((d) => (d === null || d === undefined ? -1 : d)); // TF.js keeps Keras' -1 as null
+    const n = c.layer.name;
+    const out = c.outShape.length === 4 ? `${n}_nhwc` : n;
+    const reshaped = c.g.node('Reshape', [toKeras(c, one(c)), c.g.constI64(`${n}_shape`, [target.length + 1], [0, ...target])], {}, out);
+    return fromKeras(c, reshaped, n);
+  },
+
+  /** Dense on the last axis: Gemm for [N, D]; MatMul + Add otherwise (a feature map in NHWC). */
+  Dense: (c) => {
+    const wts = weights(c);
+    const kernel = need(c, wts, 'kernel'); // [in, units]
+    const [din, units] = kernel.shape;
+    const n = c.layer.name;
+    const act = hasActivation(c);
+    const W = c.g.constF32(`${n}_W`, [din, units], kernel.data);
+    const B = c.config.useBias ? c.g.constF32(`${n}_B`, [units], need(c, wts, 'bias').data) : undefined;
+    let y: string;
+    if (c.inShapes[0].length === 2) {
+      y = c.g.node('Gemm', B ? [one(c), W, B] : [one(c), W], {}, act ? `${n}_dense` : n);
+    } else {
+      const mm = c.g.node('MatMul', [toKeras(c, one(c)), W], {}, B || act || c.outShape.length === 4 ? `${n}_matmul` : n);
+      y = B ? c.g.node('Add', [mm, B], {}, act || c.outShape.length === 4 ? `${n}_bias` : n) : mm;
+      if (c.outShape.length === 4) y = fromKeras(c, y, act ? `${n}_nchw` : n);
+    }
+    return activation(c, y, c.config.activation);
   },
 
   // inference-time identities
@@ -280,6 +358,7 @@ function one(c: Ctx): string {
 }
 
 function checkChannelsLast(c: Ctx): void {
+  if (c.inShapes[0].length !== 4) fail(c, `needs a 4-D (NHWC) input, got [${c.inShapes[0].join(', ')}]`);
   const f = c.config.dataFormat;
   if (f !== undefined && f !== 'channelsLast') fail(c, `dataFormat=${String(f)}: only channelsLast is supported`);
 }
@@ -291,11 +370,49 @@ function pair(c: Ctx, key: string): [number, number] {
   return [Number(p[0]), Number(p[1])];
 }
 
-/** NHWC axis (negative allowed) -> NCHW axis. */
-function nchwAxis(c: Ctx, axis: number): number {
-  const a = axis < 0 ? axis + 4 : axis;
-  if (a < 0 || a > 3) fail(c, `axis=${axis} out of range for a 4-D tensor`);
-  return [0, 2, 3, 1][a];
+/** Keras axis (negative allowed) of the layer's output -> the axis in the graph (NCHW for 4-D tensors). */
+function graphAxis(c: Ctx, axis: number): number {
+  const rank = c.outShape.length;
+  const a = axis < 0 ? axis + rank : axis;
+  if (a < 0 || a >= rank) fail(c, `axis=${axis} out of range for a ${rank}-D tensor`);
+  return rank === 4 ? [0, 2, 3, 1][a] : a;
+}
+
+function sameRanks(c: Ctx): void {
+  const ranks = new Set([...c.inShapes, c.outShape].map((s) => s.length));
+  if (ranks.size > 1) fail(c, `inputs of different ranks [${c.inShapes.map((s) => `[${s.join(', ')}]`).join(', ')}] are not supported`);
+}
+
+/**
+ * A scalar or per-channel constant that broadcasts against the layer's input in the graph: [] for a
+ * scalar, [1, C, 1, 1] for a 4-D (NCHW) tensor, [C] otherwise.
+ */
+function channelConst(c: Ctx, name: string, value: unknown): string {
+  if (typeof value === 'number') return c.g.constF32(name, [], [value]);
+  const values = value as number[];
+  if (!Array.isArray(values) || values.some((v) => typeof v !== 'number')) fail(c, `${name}: expected a number or a list of numbers, got ${JSON.stringify(value)}`);
+  const shape = c.inShapes[0];
+  const ch = shape[shape.length - 1];
+  if (values.length === 1) return c.g.constF32(name, [], values);
+  if (ch !== null && values.length !== ch) fail(c, `${name}: ${values.length} values for ${ch} channels`);
+  return c.g.constF32(name, shape.length === 4 ? [1, values.length, 1, 1] : [values.length], values);
+}
+
+/** The layer's (first) input in Keras layout: NCHW -> NHWC for a 4-D tensor. */
+function toKeras(c: Ctx, x: string): string {
+  return c.inShapes[0].length === 4 ? c.g.node('Transpose', [x], { perm: [0, 2, 3, 1] }, `${c.layer.name}_in_nhwc`) : x;
+}
+
+/** A result in Keras layout -> the graph's layout (NHWC -> NCHW for a 4-D output), named `name`. */
+function fromKeras(c: Ctx, x: string, name: string): string {
+  return c.outShape.length === 4 ? c.g.node('Transpose', [x], { perm: [0, 3, 1, 2] }, name) : x;
+}
+
+function globalPool(c: Ctx, op: 'ReduceMean' | 'ReduceMax'): string {
+  checkChannelsLast(c);
+  // keepdims (Keras 2.6+) keeps [N, 1, 1, C] (NCHW [N, C, 1, 1]); otherwise [N, C]
+  const keep = c.outShape.length === 4 ? 1 : 0;
+  return c.g.node(op, [one(c)], { axes: [2, 3], keepdims: keep }, c.layer.name);
 }
 
 /**
@@ -335,9 +452,13 @@ function pool(c: Ctx, op: 'MaxPool' | 'AveragePool'): string {
   return c.g.node(op, [one(c)], attrs, c.layer.name);
 }
 
-/** Elementwise merge: the binary op for 2 inputs, the n-ary op (or a chain of binary ops) for more. */
+/**
+ * Elementwise merge: the binary op for 2 inputs, the n-ary op (or a chain of binary ops) for more. ONNX
+ * broadcasts like numpy; in NCHW as Keras does in NHWC (e.g. [N, C, H, W] * [N, C, 1, 1]).
+ */
 function variadic(c: Ctx, binary: string, nary?: string): string {
   if (c.inputs.length < 2) fail(c, `needs at least 2 inputs, got ${c.inputs.length}`);
+  sameRanks(c);
   if (c.inputs.length === 2) return c.g.node(binary, c.inputs, {}, c.layer.name);
   if (nary) return c.g.node(nary, c.inputs, {}, c.layer.name);
   let acc = c.inputs[0];
@@ -367,10 +488,10 @@ function activation(c: Ctx, x: string, act: unknown, name = c.layer.name): strin
     case 'tanh':
       return g.node('Tanh', [x], {}, name);
     case 'softmax':
-      return g.node('Softmax', [x], { axis: 1 }, name);
+      return g.node('Softmax', [x], { axis: graphAxis(c, -1) }, name);
     case 'logSoftmax':
     case 'log_softmax':
-      return g.node('LogSoftmax', [x], { axis: 1 }, name);
+      return g.node('LogSoftmax', [x], { axis: graphAxis(c, -1) }, name);
     case 'elu':
       return g.node('Elu', [x], { alpha: { float: 1 } }, name);
     case 'selu':
@@ -509,9 +630,12 @@ class GraphBuilder {
   }
 
   constF32(name: string, dims: number[], values: ArrayLike<number>): string {
-    const data = Float32Array.from(values);
+    // a Float32Array is used as is (the weights are copies already; VGG16's fc1 alone is 400 MB)
+    const data = values instanceof Float32Array ? values : Float32Array.from(values);
+    const size = dims.reduce((a, b) => a * b, 1);
+    if (data.length !== size) throw new Error(`keras-to-onnx: constant '${name}' has ${data.length} values for shape [${dims.join(', ')}]`);
     const n = this.unique(name);
-    this.initializers.push({ name: n, dims, dataType: DataType.FLOAT, rawData: new Uint8Array(data.buffer) });
+    this.initializers.push({ name: n, dims, dataType: DataType.FLOAT, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
     return n;
   }
 
