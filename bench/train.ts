@@ -8,14 +8,21 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { FeatureStore, Rng, encodeFeatureShard, toFloat16Bits } from '@caption/core';
-import { initTf } from '@caption/core/tf';
+import { initTf, setTransposeFirstMatMul } from '@caption/core/tf';
 import { createCaptionModel, createOptimizer, makeBatches, modelConfig, train, type ImageCaptions, type TrainParams } from '@caption/train';
 import { trainParamsSchema } from '@caption/train/params';
 import { defaultsOf } from './defaults.ts';
 
-const { values } = parseArgs({ options: { decoders: { type: 'string', default: 'attention-gru,transformer,init-gru,merge-lstm' }, steps: { type: 'string', default: '4' } } });
+const { values } = parseArgs({
+  options: {
+    decoders: { type: 'string', default: 'attention-gru,transformer,init-gru,merge-lstm' },
+    steps: { type: 'string', default: '4' },
+    'stock-matmul': { type: 'boolean', default: false }, // measure without the BatchMatMul transpose-first fix
+  },
+});
 const [L, D, V, IMAGES, PER_IMAGE, T] = [64, 2048, 5000, 13, 5, 16];
 const backend = await initTf();
+if (values['stock-matmul']) setTransposeFirstMatMul(false);
 const rng = new Rng(1);
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-train-'));
@@ -45,7 +52,7 @@ try {
     const started = process.hrtime.bigint();
     for (let s = 0; s < steps; s++) await train(model, optimizer, data, params, 1, { log: () => undefined });
     const secs = Number(process.hrtime.bigint() - started) / 1e9;
-    console.log(`${decoder} ${((captions * steps) / secs).toFixed(2)} captions/s (tfjs-${backend}, ${(secs / steps).toFixed(2)} s/step of ${captions})`);
+    console.log(`${decoder} ${((captions * steps) / secs).toFixed(2)} captions/s (tfjs-${backend}${values['stock-matmul'] ? ', stock BatchMatMul' : ''}, ${(secs / steps).toFixed(2)} s/step of ${captions})`);
     Object.values(model.weights).forEach((w) => w.dispose());
     optimizer.dispose();
   }

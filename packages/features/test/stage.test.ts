@@ -4,13 +4,13 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ParquetDataset, readFeatureShard, tableRows, type Manifest } from '@caption/core';
 import { runIngest, writeDemoDataset } from '@caption/ingest';
+import { runUntilFileThenKill } from '../../../test/helpers/kill.ts';
 import { runFeatures } from '../src/stage.ts';
 import type { FeaturesParams } from '../src/params.ts';
 
@@ -69,15 +69,8 @@ test('features: kill -9 during extraction, then resume -> byte-identical to an u
     import { runFeatures } from ${JSON.stringify(path.join(here, '../src/stage.ts'))};
     await runFeatures({ pipeline: 't', seed: 1, params: ${JSON.stringify({ ...params, reuse: false })} }, ${JSON.stringify(path.join(tmp, 'ingest'))}, ${JSON.stringify(out)});
   `);
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: 'ignore' });
   const firstShard = path.join(`${out}.partial`, '.progress', '0.json');
-  await new Promise<void>((resolve, reject) => {
-    const poll = setInterval(() => {
-      if (existsSync(firstShard)) (clearInterval(poll), child.kill('SIGKILL'), resolve());
-    }, 5);
-    child.on('exit', () => (clearInterval(poll), reject(new Error('child finished before it could be killed'))));
-  });
-  await new Promise((r) => child.on('exit', r));
+  await runUntilFileThenKill(script, firstShard);
   assert.ok(!existsSync(path.join(out, 'manifest.json')), 'killed run must not have committed');
 
   const { text } = await captureStderr(() => run(path.join(tmp, 'ingest'), out, { reuse: false }));

@@ -5,7 +5,6 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { runIngest } from '@caption/ingest';
 import { runFeatures } from '@caption/features';
 import { runTokenize } from '@caption/tokenize';
+import { runUntilFileThenKill } from '../../../test/helpers/kill.ts';
 import { runTrain } from '../src/stage.ts';
 import type { TrainParams } from '../src/params.ts';
 
@@ -54,15 +54,8 @@ test('train: kill -9 during epoch 2, rerun -> resumes from the epoch-1 checkpoin
     import { runTrain } from ${JSON.stringify(path.join(here, '../src/stage.ts'))};
     await runTrain({ pipeline: 't', seed: 9, params: ${JSON.stringify(PARAMS)} }, ${JSON.stringify(dirs('killed'))});
   `);
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: 'ignore' });
   const epoch1 = path.join(`${out}.partial`, '.epochs', 'epoch-1', 'state.json');
-  await new Promise<void>((resolve, reject) => {
-    const poll = setInterval(() => {
-      if (existsSync(epoch1)) (clearInterval(poll), child.kill('SIGKILL'), resolve());
-    }, 5);
-    child.on('exit', () => (clearInterval(poll), reject(new Error('child finished before it could be killed'))));
-  });
-  await new Promise((r) => child.on('exit', r));
+  await runUntilFileThenKill(script, epoch1);
   assert.ok(!existsSync(path.join(out, 'manifest.json')));
 
   const stderr = process.stderr.write.bind(process.stderr);

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmKernelFixes } from './wasm-kernels.ts';
+export { setTransposeFirstMatMul } from './wasm-kernels.ts';
 
 export { tf };
 export type TfBackend = 'tensorflow' | 'wasm' | 'cpu';

@@ -9,6 +9,12 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 let registered = false;
+let transposeFirst = true;
+
+/** For benchmarks: switch the BatchMatMul fix off to measure the stock kernel ("before"). */
+export function setTransposeFirstMatMul(enabled: boolean): void {
+  transposeFirst = enabled;
+}
 
 export function registerWasmKernelFixes(): void {
   if (registered) return;
@@ -57,7 +63,7 @@ function registerFastBatchMatMul(): void {
     kernelFunc: ({ inputs, backend, attrs }) => {
       const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
       const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
-      if (!transposeA && !transposeB) return original.kernelFunc({ inputs, backend, attrs });
+      if ((!transposeA && !transposeB) || !transposeFirst) return original.kernelFunc({ inputs, backend, attrs });
       const temps: tf.TensorInfo[] = [];
       const swapLast = (t: tf.TensorInfo) => {
         const perm = t.shape.map((_, i) => i);
