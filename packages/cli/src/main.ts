@@ -7,6 +7,7 @@ import type { Command } from './command.ts';
 const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./commands/run.ts')).runCommand,
   resolve: async () => (await import('./commands/resolve.ts')).resolveCommand,
+  score: async () => (await import('./commands/score.ts')).scoreCommand,
 };
 
 const USAGE = `usage: caption <command> [options]
@@ -14,6 +15,7 @@ const USAGE = `usage: caption <command> [options]
 commands:
   run <pipeline.yaml>       resolve the pipeline and run every stage through Turbo (cached), print the report
   resolve <pipeline.yaml>   validate the pipeline and write the per-stage params files only
+  score --vectors <file>    check BLEU/CIDEr-D/ROUGE-L against pycocoevalcap test vectors (max deviation per metric)
 
 run \`caption <command> --help\` for a command's options`;
 

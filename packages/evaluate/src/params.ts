@@ -2,6 +2,8 @@
 export interface EvaluateParams {
   split: 'test' | 'dev';     // which split to caption and score
   maxLength: number;         // max generated tokens per caption
+  beamSize: number;          // 1 = greedy decoding; K > 1 = beam search with K beams
+  lengthPenalty: number;     // beam search: rank finished captions by log p / length^lengthPenalty
   batchSize: number;         // images decoded together
   samples: number;           // example predictions shown in the report
   baselineCandidates: number; // most frequent train captions tried as the constant-caption baseline
@@ -15,6 +17,8 @@ export const evaluateParamsSchema = {
   properties: {
     split: { enum: ['test', 'dev'], default: 'test' },
     maxLength: { type: 'integer', minimum: 1, maximum: 256, default: 24 },
+    beamSize: { type: 'integer', minimum: 1, maximum: 32, default: 1 },
+    lengthPenalty: { type: 'number', minimum: 0, maximum: 5, default: 0 },
     batchSize: { type: 'integer', minimum: 1, default: 128 },
     samples: { type: 'integer', minimum: 0, default: 8 },
     baselineCandidates: { type: 'integer', minimum: 1, default: 100 },

@@ -3,13 +3,13 @@ import type { BleuReport } from './transform.ts';
 
 const f = (x: number) => x.toFixed(4);
 
-export function reportMarkdown(r: BleuReport, meta: { pipeline: string; split: string; decoder: string; backbone: string }): string {
+export function reportMarkdown(r: BleuReport, meta: { pipeline: string; split: string; decoder: string; backbone: string; decoding?: string }): string {
   const row = (name: string, b: number[]) => `| ${name} | ${b.map(f).join(' | ')} |`;
   const delta = r.bleu.map((b, i) => b - r.baseline.bleu[i]);
   return [
     `# BLEU report — pipeline \`${meta.pipeline}\``,
     '',
-    `${r.images} ${meta.split} images, ${meta.decoder} decoder on ${meta.backbone} features, greedy decoding.`,
+    `${r.images} ${meta.split} images, ${meta.decoder} decoder on ${meta.backbone} features, ${meta.decoding ?? 'greedy decoding'}.`,
     'Corpus BLEU with coco-caption semantics (closest reference length), on standardised text.',
     '',
     '| system | BLEU-1 | BLEU-2 | BLEU-3 | BLEU-4 |',

@@ -8,6 +8,7 @@ import {
 import { initTf } from '@caption/core/tf';
 import { decodeIds } from '@caption/tokenize';
 import { loadCheckpoint } from '@caption/train';
+import { beamDecode } from './beam.ts';
 import { greedyDecode } from './decode.ts';
 import type { EvaluateParams } from './params.ts';
 import { reportMarkdown } from './report.ts';
@@ -37,9 +38,12 @@ export async function runEvaluate(
   if (!imageIds.length) throw new PipelineError('input', `no '${params.split}' images with features to evaluate`);
 
   const started = Date.now();
-  const decoded = greedyDecode(ckpt.model, store, imageIds, params.maxLength, params.batchSize);
+  const decoding = params.beamSize > 1 ? `beam search (k=${params.beamSize}, length penalty ${params.lengthPenalty})` : 'greedy decoding';
+  const decoded = params.beamSize > 1
+    ? beamDecode(ckpt.model, store, imageIds, { ...params, batchSize: Math.max(1, Math.floor(params.batchSize / params.beamSize)) })
+    : greedyDecode(ckpt.model, store, imageIds, params.maxLength, params.batchSize);
   const secs = (Date.now() - started) / 1000;
-  log.info(`greedy-decoded ${imageIds.length} images on tfjs/${backend} in ${secs.toFixed(1)} s (${(imageIds.length / secs).toFixed(1)} captions/s)`);
+  log.info(`${decoding}: ${imageIds.length} images on tfjs/${backend} in ${secs.toFixed(1)} s (${(imageIds.length / secs).toFixed(1)} captions/s)`);
 
   const report = evaluateCaptions({
     references,
@@ -48,7 +52,7 @@ export async function runEvaluate(
     baselineCandidates: params.baselineCandidates,
     samples: params.samples,
   });
-  const meta = { pipeline: p.pipeline, split: params.split, decoder: ckpt.model.config.decoder, backbone: String(ckpt.extra.backbone) };
+  const meta = { pipeline: p.pipeline, split: params.split, decoder: ckpt.model.config.decoder, backbone: String(ckpt.extra.backbone), decoding };
   const markdown = reportMarkdown(report, meta);
 
   const writer = await ArtifactWriter.open(dirs.out);
