@@ -1,10 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { TOLERANCE, loadVectors, vectorsSkip } from './vectors.ts';
 import { corpusBleu, tokenizeForBleu, type BleuByOrder } from '../src/bleu.ts';
 
-const TOLERANCE = 1e-6;
+
 
 function assertScores(actual: readonly number[], expected: readonly number[], label: string): void {
   assert.equal(actual.length, expected.length, label);
@@ -63,23 +62,10 @@ test('bleu: hypothesis without references is an error', () => {
   assert.throws(() => corpusBleu(new Map([['img', 'a b']]), new Map([['img', []]])), /"img" has no references/);
 });
 
-interface VectorFile {
-  references: Record<string, string[]>;
-  systems: Record<string, { corpus: Record<string, number>; hypotheses: Record<string, string>; per_image?: Record<string, Record<string, number>> }>;
-}
-
-const shared = process.env.CAPTION_SHARED;
-const vectorPath = shared === undefined ? undefined : join(shared, 'test-vectors', 'caption-metrics-flickr8k-dev.json');
-const skipMessage =
-  shared === undefined
-    ? 'SKIPPED: set CAPTION_SHARED (the shared folder, e.g. /work/shared) to check BLEU against the pycocoevalcap test vectors'
-    : !existsSync(vectorPath!)
-      ? `SKIPPED: CAPTION_SHARED=${shared} has no test-vectors/caption-metrics-flickr8k-dev.json`
-      : undefined;
-if (skipMessage !== undefined) console.warn(skipMessage);
+const skipMessage = vectorsSkip('BLEU');
 
 test('bleu: matches pycocoevalcap Bleu(4) on the flickr8k dev test vectors', { skip: skipMessage ?? false }, (t) => {
-  const vectors = JSON.parse(readFileSync(vectorPath!, 'utf8')) as VectorFile;
+  const vectors = loadVectors();
   const references = new Map(Object.entries(vectors.references));
   assert.ok(Object.keys(vectors.systems).length > 0, 'no systems in test vectors');
   for (const [system, data] of Object.entries(vectors.systems)) {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,14 +9,10 @@ import { corpusBleu } from '../src/bleu.ts';
 import { corpusCider } from '../src/cider.ts';
 import { corpusRougeL } from '../src/rouge.ts';
 import { checkMetricVectors, VECTOR_METRICS } from '../src/metrics-vectors.ts';
+import { TOLERANCE, loadVectors, vectorPath, vectorsSkip, type VectorFile } from './vectors.ts';
 
-const TOLERANCE = 1e-6;
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..');
 
-interface VectorFile {
-  references: Record<string, string[]>;
-  systems: Record<string, { corpus: Record<string, number>; hypotheses: Record<string, string>; per_image?: Record<string, Record<string, number>> }>;
-}
 
 /** A small self-consistent vector file scored by this package (lets the corruption checks run without shared data). */
 function syntheticVectors(): VectorFile {
@@ -100,18 +96,10 @@ test('caption score: exit 0 on a consistent file, 1 (quality) on a corrupted one
   assert.match(usage.stderr, /--vectors/);
 });
 
-const shared = process.env.CAPTION_SHARED;
-const vectorPath = shared === undefined ? undefined : join(shared, 'test-vectors', 'caption-metrics-flickr8k-dev.json');
-const skipMessage =
-  shared === undefined
-    ? 'SKIPPED: set CAPTION_SHARED (the shared folder, e.g. /work/shared) to check every metric against the pycocoevalcap test vectors'
-    : !existsSync(vectorPath!)
-      ? `SKIPPED: CAPTION_SHARED=${shared} has no test-vectors/caption-metrics-flickr8k-dev.json`
-      : undefined;
-if (skipMessage !== undefined) console.warn(skipMessage);
+const skipMessage = vectorsSkip('every metric');
 
 test('metrics-vectors: every corpus and per-image score of every system within 1e-6', { skip: skipMessage ?? false }, (t) => {
-  const vectors = JSON.parse(readFileSync(vectorPath!, 'utf8')) as VectorFile;
+  const vectors = loadVectors();
   const result = checkMetricVectors(vectors);
   for (const r of result) {
     t.diagnostic(`${r.metric}: max deviation ${r.maxDeviation.toExponential(3)} (system ${r.system}, ${r.checked} values)`);
@@ -132,7 +120,7 @@ test('caption score: exit 0 on the real test vectors, non-zero on a corrupted co
   assert.equal(ok.status, 0, `${ok.stdout}\n${ok.stderr}`);
   for (const metric of VECTOR_METRICS) assert.match(ok.stdout, new RegExp(`^${metric} max deviation `, 'm'));
 
-  const vectors = JSON.parse(readFileSync(vectorPath!, 'utf8')) as VectorFile;
+  const vectors = loadVectors();
   const system = Object.keys(vectors.systems)[0];
   vectors.systems[system].corpus.Bleu_3 += 1e-5;
   const bad = withTempFile(vectors, (file) => caption(['score', '--vectors', file]));

@@ -1,10 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { TOLERANCE, checkScalarMetric, vectorsSkip } from './vectors.ts';
 import { corpusRougeL, lcsLength, sentenceRougeL } from '../src/rouge.ts';
 
-const TOLERANCE = 1e-6;
+
 const close = (actual: number, expected: number, label: string): void =>
   assert.ok(Math.abs(actual - expected) <= TOLERANCE, `${label}: got ${actual}, expected ${expected}`);
 
@@ -48,39 +47,6 @@ test('rouge: corpus is the mean of per-image scores', () => {
   assert.throws(() => corpusRougeL(new Map([['img', 'a']]), new Map()), /"img" has no references/);
 });
 
-interface VectorFile {
-  references: Record<string, string[]>;
-  systems: Record<string, { corpus: Record<string, number>; hypotheses: Record<string, string>; per_image?: Record<string, Record<string, number>> }>;
-}
+const skip = vectorsSkip('ROUGE-L');
 
-const shared = process.env.CAPTION_SHARED;
-const vectorPath = shared === undefined ? undefined : join(shared, 'test-vectors', 'caption-metrics-flickr8k-dev.json');
-const skipMessage =
-  shared === undefined
-    ? 'SKIPPED: set CAPTION_SHARED (the shared folder, e.g. /work/shared) to check ROUGE-L against the pycocoevalcap test vectors'
-    : !existsSync(vectorPath!)
-      ? `SKIPPED: CAPTION_SHARED=${shared} has no test-vectors/caption-metrics-flickr8k-dev.json`
-      : undefined;
-if (skipMessage !== undefined) console.warn(skipMessage);
-
-test('rouge: matches pycocoevalcap Rouge() on the flickr8k dev test vectors', { skip: skipMessage ?? false }, (t) => {
-  const vectors = JSON.parse(readFileSync(vectorPath!, 'utf8')) as VectorFile;
-  const references = new Map(Object.entries(vectors.references));
-  assert.ok(Object.keys(vectors.systems).length > 0, 'no systems in test vectors');
-  for (const [system, data] of Object.entries(vectors.systems)) {
-    const result = corpusRougeL(new Map(Object.entries(data.hypotheses)), references);
-    let maxDeviation = 0;
-    let checked = 0;
-    for (const [image, expected] of Object.entries(data.per_image ?? {})) {
-      if (expected.ROUGE_L === undefined) continue;
-      const actual = result.perImage.get(image);
-      assert.ok(actual !== undefined, `${system}: no per-image score for ${image}`);
-      checked++;
-      maxDeviation = Math.max(maxDeviation, Math.abs(actual - expected.ROUGE_L));
-      close(actual, expected.ROUGE_L, `${system} ${image}`);
-    }
-    const corpusDeviation = Math.abs(result.score - data.corpus.ROUGE_L);
-    t.diagnostic(`${system}: |corpus dev| ${corpusDeviation.toExponential(2)}; max |per-image dev| ${maxDeviation.toExponential(2)} over ${checked}`);
-    close(result.score, data.corpus.ROUGE_L, `${system} corpus`);
-  }
-});
+test('rouge: matches pycocoevalcap Rouge() on the flickr8k dev test vectors', { skip: skip ?? false }, (t) => checkScalarMetric(t, 'ROUGE_L', corpusRougeL));
