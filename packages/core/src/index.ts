@@ -4,7 +4,7 @@ export { STAGES, type StageName, repoRoot, artifactDir, paramsFile } from './pat
 export { sha256, sha256File, canonicalJson } from './hash.ts';
 export { Rng, deriveSeed } from './rng.ts';
 export { createLogger, type Logger } from './log.ts';
-export { runMain } from './main.ts';
+export { runMain, runStage } from './main.ts';
 export { readStageParams, type StageParamsFile } from './stage-params.ts';
 export { ArtifactWriter, openArtifact, type Artifact } from './io/artifact.ts';
 export { MANIFEST_FILE, type Manifest, type ManifestDraft, type FileEntry } from './io/manifest.ts';

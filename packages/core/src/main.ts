@@ -1,5 +1,8 @@
 /** The only place that turns errors into exit codes (library code throws `PipelineError`). */
 import { PipelineError } from './errors.ts';
+import { createLogger } from './log.ts';
+import type { StageName } from './paths.ts';
+import { readStageParams, type StageParamsFile } from './stage-params.ts';
 
 export function runMain(fn: () => Promise<void>, usage?: string): void {
   fn().then(
@@ -14,4 +17,17 @@ export function runMain(fn: () => Promise<void>, usage?: string): void {
       process.exit(1);
     },
   );
+}
+
+/**
+ * A stage's `turbo run` entry: its resolved params in, then one closing line with wall time and peak RSS.
+ * Those go to the log, never into artifacts (they differ run to run, artifacts must not).
+ */
+export function runStage<P>(stage: StageName, run: (resolved: StageParamsFile<P>) => Promise<unknown>): void {
+  runMain(async () => {
+    const started = performance.now();
+    await run(await readStageParams<P>(stage));
+    const peakMiB = process.resourceUsage().maxRSS / 1024; // maxRSS is in KiB
+    createLogger(stage).info(`finished in ${((performance.now() - started) / 1000).toFixed(1)} s, peak RSS ${peakMiB.toFixed(0)} MiB`);
+  });
 }

@@ -1,8 +1,6 @@
 /** `turbo run features` entry. */
-import { readStageParams, runMain } from '@caption/core';
+import { runStage } from '@caption/core';
 import type { FeaturesParams } from './params.ts';
 import { runFeatures } from './stage.ts';
 
-runMain(async () => {
-  await runFeatures(await readStageParams<FeaturesParams>('features'));
-});
+runStage<FeaturesParams>('features', runFeatures);

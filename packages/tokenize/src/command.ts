@@ -1,8 +1,6 @@
 /** `turbo run tokenize` entry. */
-import { readStageParams, runMain } from '@caption/core';
+import { runStage } from '@caption/core';
 import type { TokenizeParams } from './params.ts';
 import { runTokenize } from './stage.ts';
 
-runMain(async () => {
-  await runTokenize(await readStageParams<TokenizeParams>('tokenize'));
-});
+runStage<TokenizeParams>('tokenize', runTokenize);
