@@ -2,13 +2,14 @@
  * `pnpm bench:train [--decoders a,b] [--steps N]`: training throughput of each decoder on the reference
  * config (B=64 captions = 13 images x 5, vocab 5000, L=64, D=2048, embed 256, units 512, 16-token captions),
  * random data, TF.js on the default backend. One line per decoder: `<decoder> <value> captions/s`.
+ * `--profile` adds, per decoder, where kernel time goes in one training epoch (tf.profile), top kernels first.
  */
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { FeatureStore, Rng, encodeFeatureShard, toFloat16Bits } from '@caption/core';
-import { initTf, setTransposeFirstMatMul } from '@caption/core/tf';
+import { initTf, setTransposeFirstMatMul, tf } from '@caption/core/tf';
 import { createCaptionModel, createOptimizer, makeBatches, modelConfig, train, type ImageCaptions, type TrainParams } from '@caption/train';
 import { trainParamsSchema } from '@caption/train/params';
 import { defaultsOf } from './defaults.ts';
@@ -18,6 +19,7 @@ const { values } = parseArgs({
     decoders: { type: 'string', default: 'attention-gru,transformer,init-gru,merge-lstm' },
     steps: { type: 'string', default: '4' },
     'stock-matmul': { type: 'boolean', default: false }, // measure without the BatchMatMul transpose-first fix
+    profile: { type: 'boolean', default: false },        // tf.profile one epoch: kernel time by kernel name
   },
 });
 const [L, D, V, IMAGES, PER_IMAGE, T] = [64, 2048, 5000, 13, 5, 16];
@@ -53,9 +55,24 @@ try {
     for (let s = 0; s < steps; s++) await train(model, optimizer, data, params, 1, { log: () => undefined });
     const secs = Number(process.hrtime.bigint() - started) / 1e9;
     console.log(`${decoder} ${((captions * steps) / secs).toFixed(2)} captions/s (tfjs-${backend}${values['stock-matmul'] ? ', stock BatchMatMul' : ''}, ${(secs / steps).toFixed(2)} s/step of ${captions})`);
+    if (values.profile) console.log(await kernelProfile(() => train(model!, optimizer, data, params, 1, { log: () => undefined })));
     Object.values(model.weights).forEach((w) => w.dispose());
     optimizer.dispose();
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** Kernel time by kernel name over one call, as `  <kernel> <ms> ms <share>%` lines (top 10). */
+async function kernelProfile(run: () => Promise<unknown>): Promise<string> {
+  const info = await tf.profile(async () => { await run(); });
+  const byName = new Map<string, number>();
+  for (const k of info.kernels) {
+    const ms = await k.kernelTimeMs;
+    if (typeof ms === 'number') byName.set(k.name, (byName.get(k.name) ?? 0) + ms);
+  }
+  const total = [...byName.values()].reduce((a, b) => a + b, 0);
+  return [...byName].sort((a, b) => b[1] - a[1]).slice(0, 10)
+    .map(([name, ms]) => `  ${name.padEnd(24)} ${ms.toFixed(0).padStart(7)} ms ${((100 * ms) / total).toFixed(1).padStart(5)}%`)
+    .join('\n');
 }

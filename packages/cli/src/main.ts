@@ -8,6 +8,10 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./commands/run.ts')).runCommand,
   resolve: async () => (await import('./commands/resolve.ts')).resolveCommand,
   score: async () => (await import('./commands/score.ts')).scoreCommand,
+  status: async () => (await import('./commands/status.ts')).statusCommand,
+  runs: async () => (await import('./commands/runs.ts')).runsCommand,
+  diff: async () => (await import('./commands/diff.ts')).diffCommand,
+  predict: async () => (await import('./commands/predict.ts')).predictCommand,
 };
 
 const USAGE = `usage: caption <command> [options]
@@ -15,7 +19,11 @@ const USAGE = `usage: caption <command> [options]
 commands:
   run <pipeline.yaml>       resolve the pipeline and run every stage through Turbo (cached), print the report
   resolve <pipeline.yaml>   validate the pipeline and write the per-stage params files only
+  status <pipeline.yaml>    per stage cached / stale / missing, and why (runs nothing)
+  runs                      list the recorded runs (params, BLEU-4/CIDEr-D, wall time, cache hits)
+  diff <runA> <runB>        params and metrics of two runs side by side (ids, latest, latest~1, ...)
   score --vectors <file>    check BLEU/CIDEr-D/ROUGE-L against pycocoevalcap test vectors (max deviation per metric)
+  predict <images|dirs...>  caption JPEG/PNG/WebP images with a trained checkpoint (--beam, --attention, --json)
 
 run \`caption <command> --help\` for a command's options`;
 

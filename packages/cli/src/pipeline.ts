@@ -14,36 +14,72 @@ import { featuresParamsSchema } from '@caption/features/params';
 import { tokenizeParamsSchema } from '@caption/tokenize/params';
 import { trainParamsSchema } from '@caption/train/params';
 import { evaluateParamsSchema } from '@caption/evaluate/params';
+import { applyVariant, expandMatrix, matrixSchema, paramPaths, type Matrix, type Variant } from './matrix.ts';
+
+const topLevelSchema = {
+  name: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$' },  // experiment name, used in reports
+  description: { type: 'string' },
+  seed: { type: 'integer', minimum: 0, default: 42 },       // one seed; stages derive theirs from it
+} as const;
+
+const stageSchemas = {
+  ingest: ingestParamsSchema,
+  features: featuresParamsSchema,
+  tokenize: tokenizeParamsSchema,
+  train: trainParamsSchema,
+  evaluate: evaluateParamsSchema,
+} as const;
+
+/** Params a matrix may vary: every stage param path, plus the pipeline seed. */
+export const MATRIX_PARAMS = paramPaths(stageSchemas, { seed: topLevelSchema.seed });
 
 export const pipelineSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['name'],
   properties: {
-    name: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$' },  // experiment name, used in reports
-    description: { type: 'string' },
-    seed: { type: 'integer', minimum: 0, default: 42 },       // one seed; stages derive theirs from it
-    ingest: ingestParamsSchema,
-    features: featuresParamsSchema,
-    tokenize: tokenizeParamsSchema,
-    train: trainParamsSchema,
-    evaluate: evaluateParamsSchema,
+    ...topLevelSchema,
+    ...stageSchemas,
+    // param path -> the values to try; `caption run` runs every combination (see matrix.ts)
+    matrix: matrixSchema(MATRIX_PARAMS),
   },
 } as const;
 
-export type ResolvedPipeline = { name: string; seed: number; file: string } & Record<StageName, StageParamsFile<unknown>>;
+export type ResolvedPipeline = {
+  name: string;
+  seed: number;
+  file: string;
+  matrix?: Matrix;     // as written in the YAML, when it has one
+  variant?: Variant;   // the matrix values these params were resolved with
+} & Record<StageName, StageParamsFile<unknown>>;
 
-export async function resolvePipeline(file: string): Promise<ResolvedPipeline> {
+/**
+ * Validate the YAML and resolve every stage's params file. With `variant`, those param values replace the
+ * YAML's (already checked against the param's schema by the `matrix` schema).
+ */
+export async function resolvePipeline(file: string, variant?: Variant): Promise<ResolvedPipeline> {
   if (!existsSync(file)) throw new PipelineError('usage', `pipeline file not found: ${file}`);
-  const config = validateYaml<Record<string, unknown> & { name: string; seed: number }>(
+  const validated = validateYaml<Record<string, unknown> & { name: string; seed: number; matrix?: Matrix }>(
     await readFile(file, 'utf8'), path.relative(process.cwd(), file) || file, pipelineSchema,
   );
+  const config = variant ? applyVariant(validated, variant) : validated;
   const out = { name: config.name, seed: config.seed, file } as ResolvedPipeline;
+  if (validated.matrix) out.matrix = validated.matrix;
+  if (variant) out.variant = variant;
   for (const stage of STAGES) out[stage] = { pipeline: config.name, seed: config.seed, params: config[stage] };
   out.ingest.inputs = await datasetInputs(config.ingest as IngestParams);
   const weights = (config.features as { weights?: string }).weights;
   if (weights && weights !== 'pretrained' && weights !== 'random') out.features.inputs = await fileInputs(weights, 'features.weights');
   return out;
+}
+
+/** Every variant of a matrix pipeline, resolved; a pipeline without a matrix is its own single variant. */
+export async function resolveVariants(file: string): Promise<ResolvedPipeline[]> {
+  const base = await resolvePipeline(file);
+  if (!base.matrix) return [base];
+  const variants: ResolvedPipeline[] = [];
+  for (const variant of expandMatrix(base.matrix)) variants.push(await resolvePipeline(file, variant));
+  return variants;
 }
 
 /** A real data set's content fingerprint becomes part of ingest's params file, hence of its Turbo hash. */

@@ -1,6 +1,6 @@
 /** @caption/core: what every stage shares — artifact I/O, manifests, hashing, params, TF.js runtime. */
 export { PipelineError, type PipelineErrorCode } from './errors.ts';
-export { STAGES, type StageName, repoRoot, artifactDir, paramsFile } from './paths.ts';
+export { STAGES, type StageName, repoRoot, artifactDir, paramsFile, resolveDatasetRoot } from './paths.ts';
 export { sha256, sha256File, canonicalJson } from './hash.ts';
 export { Rng, deriveSeed } from './rng.ts';
 export { createLogger, type Logger } from './log.ts';

@@ -4,6 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { expandEnv } from './config/env.ts';
 
 export const STAGES = ['ingest', 'features', 'tokenize', 'train', 'evaluate'] as const;
 export type StageName = (typeof STAGES)[number];
@@ -25,3 +26,11 @@ export function repoRoot(from = process.cwd()): string {
 
 export const artifactDir = (stage: StageName, root = repoRoot()) => path.join(root, 'artifacts', stage);
 export const paramsFile = (stage: StageName, root = repoRoot()) => path.join(root, '.caption', 'params', `${stage}.json`);
+
+/**
+ * Where the ingested images live, from the ingest manifest's `extra.datasetRoot`: `./x` is relative to the
+ * ingest artifact (the generated demo data); anything else is a data set path (env vars expanded).
+ */
+export function resolveDatasetRoot(spec: string, ingestDir: string): string {
+  return spec.startsWith('./') ? path.join(ingestDir, spec) : path.resolve(repoRoot(), expandEnv(spec));
+}

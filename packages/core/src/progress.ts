@@ -1,47 +1,115 @@
 /**
- * One progress display for long loops: a bar with rate and ETA on a terminal, and a plain line every
- * `everySeconds` (and at the end) when output is a log (CI, Turbo) — no control characters in logs.
+ * One progress display for every long loop (ingest probing, feature extraction, training epochs, decoding):
+ * `<label> <done>/<total> <unit> (<pct>%), <rate> <unit>/s, ETA <eta>[, <extra>]`.
+ * On an interactive terminal that is a redrawn bar; anywhere else (CI, a log file, Turbo — which pipes every
+ * task's output) it is a plain line every `everySeconds` plus a closing line, with no control characters.
  */
 import { SingleBar } from 'cli-progress';
 
 export interface Progress {
+  /** `n` more items processed (`extra`: a short note such as the current loss, shown until the next tick). */
   tick(n?: number, extra?: string): void;
+  /** `n` items that needed no work (e.g. reused rows): counted as done but not in the rate or the ETA. */
+  skip(n: number): void;
+  /** The closing line (once; later calls do nothing). */
   stop(): void;
 }
 
-export function createProgress(label: string, total: number, unit: string, opts: { everySeconds?: number } = {}): Progress {
-  const started = Date.now();
+export interface ProgressOptions {
+  /** Seconds between plain lines (default 15). */
+  everySeconds?: number;
+  /** Where to write (default process.stderr: stdout stays free for results). */
+  stream?: Pick<NodeJS.WriteStream, 'write'> & { isTTY?: boolean };
+  env?: NodeJS.ProcessEnv;
+  /** Milliseconds clock (tests). */
+  now?: () => number;
+}
+
+/** A redrawn bar only for a person at a terminal: never in CI, never when output is piped or TERM=dumb. */
+export function useProgressBar(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
+  const ci = env.CI !== undefined && !['', '0', 'false'].includes(env.CI.toLowerCase());
+  return Boolean(stream.isTTY) && !ci && env.TERM !== 'dumb';
+}
+
+export function createProgress(label: string, total: number, unit: string, opts: ProgressOptions = {}): Progress {
+  const stream = opts.stream ?? process.stderr;
+  const now = opts.now ?? Date.now;
+  const started = now();
   let done = 0;
-  const rate = () => done / Math.max((Date.now() - started) / 1000, 1e-3);
-  const line = (extra = '') => {
-    const eta = done ? (total - done) / rate() : NaN;
-    return `${label} ${done}/${total} ${unit}, ${rate().toFixed(1)} ${unit}/s, ETA ${Number.isFinite(eta) ? `${eta.toFixed(0)} s` : '?'}${extra ? `, ${extra}` : ''}`;
+  let skipped = 0;
+  let extra = '';
+  let stopped = false;
+  const rate = () => (done - skipped) / Math.max((now() - started) / 1000, 1e-3);
+  const eta = () => {
+    const r = rate();
+    return r > 0 ? duration((total - done) / r) : '?';
   };
-  if (process.stderr.isTTY && !process.env.CI) {
+  const pct = () => (total > 0 ? Math.floor((100 * done) / total) : 100);
+  const note = () => (extra ? `, ${extra}` : '');
+
+  if (useProgressBar(stream, opts.env)) {
     const bar = new SingleBar({
-      format: `${label} [{bar}] {value}/{total} ${unit} | {rate} ${unit}/s | ETA {eta}s {extra}`,
-      stream: process.stderr,
+      format: `${label} [{bar}] {value}/{total} ${unit} ({percentage}%), {rate} ${unit}/s, ETA {eta_text}{note}`,
+      stream: stream as NodeJS.WriteStream,
       hideCursor: true,
     });
-    bar.start(total, 0, { rate: '0.0', extra: '' });
+    bar.start(total, 0, { rate: '0.0', eta_text: '?', note: '' });
+    const update = () => bar.update(done, { rate: rate().toFixed(1), eta_text: eta(), note: note() });
     return {
-      tick(n = 1, extra = '') {
+      tick(n = 1, x = '') {
         done += n;
-        bar.update(done, { rate: rate().toFixed(1), extra });
+        extra = x;
+        update();
       },
-      stop: () => bar.stop(),
+      skip(n) {
+        done += n;
+        skipped += n;
+        update();
+      },
+      stop() {
+        if (stopped) return;
+        stopped = true;
+        update();
+        bar.stop();
+      },
     };
   }
+
   const every = (opts.everySeconds ?? 15) * 1000;
   let last = started;
+  const write = (line: string) => stream.write(`${printable(line)}\n`);
+  const maybeWrite = () => {
+    if (now() - last < every) return;
+    last = now();
+    write(`${label} ${done}/${total} ${unit} (${pct()}%), ${rate().toFixed(1)} ${unit}/s, ETA ${eta()}${note()}`);
+  };
   return {
-    tick(n = 1, extra = '') {
+    tick(n = 1, x = '') {
       done += n;
-      if (Date.now() - last >= every) {
-        last = Date.now();
-        process.stderr.write(`${line(extra)}\n`);
-      }
+      extra = x;
+      maybeWrite();
     },
-    stop: () => process.stderr.write(`${line()} (done in ${((Date.now() - started) / 1000).toFixed(1)} s)\n`),
+    skip(n) {
+      done += n;
+      skipped += n;
+      maybeWrite();
+    },
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      write(`${label} ${done}/${total} ${unit} (${pct()}%), ${rate().toFixed(1)} ${unit}/s, done in ${duration((now() - started) / 1000)}${note()}`);
+    },
   };
 }
+
+/** 7.4s, 2m05s, 1h02m: short, fixed style for rates and ETAs. */
+export function duration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '?';
+  if (seconds < 60) return `${seconds.toFixed(1)}s`;
+  const s = Math.round(seconds);
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+// Labels and notes come from code and data (image ids, losses); a log line must stay one printable line.
+const printable = (line: string) => line.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');

@@ -5,9 +5,10 @@ export interface EvaluateParams {
   beamSize: number;          // 1 = greedy decoding; K > 1 = beam search with K beams
   lengthPenalty: number;     // beam search: rank finished captions by log p / length^lengthPenalty
   batchSize: number;         // images decoded together
-  samples: number;           // example predictions shown in the report
+  samples: number;           // example predictions shown in the reports (report.html: with their images)
   baselineCandidates: number; // most frequent train captions tried as the constant-caption baseline
-  min: { bleu1?: number; bleu2?: number; bleu3?: number; bleu4?: number }; // gate: fail the stage below these
+  // gate: fail the stage when a metric is below its minimum (BLEU and ROUGE-L in [0,1], CIDEr-D in [0,10])
+  min: { bleu1?: number; bleu2?: number; bleu3?: number; bleu4?: number; ciderD?: number; rougeL?: number };
 }
 
 export const evaluateParamsSchema = {
@@ -26,7 +27,10 @@ export const evaluateParamsSchema = {
       type: 'object',
       additionalProperties: false,
       default: {},
-      properties: Object.fromEntries(['bleu1', 'bleu2', 'bleu3', 'bleu4'].map((k) => [k, { type: 'number', minimum: 0, maximum: 1 }])),
+      properties: {
+        ...Object.fromEntries(['bleu1', 'bleu2', 'bleu3', 'bleu4', 'rougeL'].map((k) => [k, { type: 'number', minimum: 0, maximum: 1 }])),
+        ciderD: { type: 'number', minimum: 0, maximum: 10 },
+      },
     },
   },
 } as const;

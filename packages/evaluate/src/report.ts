@@ -1,22 +1,45 @@
-/** The BLEU report as Markdown (what `caption run` prints) and as JSON. */
-import type { BleuReport } from './transform.ts';
+/** The evaluation report as Markdown (what `caption run` prints). */
+import type { PreviousRun } from './previous-run.ts';
+import { METRIC_LABELS, METRICS, metricValues, type EvaluationReport, type MetricName } from './transform.ts';
 
-const f = (x: number) => x.toFixed(4);
+export interface ReportMeta { pipeline: string; split: string; decoder: string; backbone: string; decoding?: string }
 
-export function reportMarkdown(r: BleuReport, meta: { pipeline: string; split: string; decoder: string; backbone: string; decoding?: string }): string {
-  const row = (name: string, b: number[]) => `| ${name} | ${b.map(f).join(' | ')} |`;
-  const delta = r.bleu.map((b, i) => b - r.baseline.bleu[i]);
+const f = (x: number | undefined) => (x === undefined ? '–' : x.toFixed(4));
+
+/** Table rows (name + one value per metric): model, constant baseline, their delta; previous run and delta. */
+export interface MetricRow { key: 'model' | 'constant' | 'model-constant' | 'previous' | 'model-previous'; name: string; values: (number | undefined)[] }
+
+export function metricRows(r: EvaluationReport, previous?: PreviousRun): MetricRow[] {
+  const model = metricValues(r);
+  const constant = metricValues(r.baseline);
+  const rows: MetricRow[] = [
+    { key: 'model', name: 'model', values: METRICS.map((m) => model[m]) },
+    { key: 'constant', name: `constant: "${r.baseline.caption}"`, values: METRICS.map((m) => constant[m]) },
+    { key: 'model-constant', name: 'model − constant', values: METRICS.map((m) => model[m] - constant[m]) },
+  ];
+  if (previous) {
+    const before = (m: MetricName) => previous.metrics[m];
+    rows.push(
+      { key: 'previous', name: `previous: ${previousLabel(previous)}`, values: METRICS.map(before) },
+      { key: 'model-previous', name: 'model − previous', values: METRICS.map((m) => (before(m) === undefined ? undefined : model[m] - before(m)!)) },
+    );
+  }
+  return rows;
+}
+
+export const previousLabel = (p: PreviousRun) => `pipeline \`${p.pipeline}\`, ${p.decoder}, ${p.decoding}`;
+
+export function reportMarkdown(r: EvaluationReport, meta: ReportMeta, previous?: PreviousRun): string {
   return [
-    `# BLEU report — pipeline \`${meta.pipeline}\``,
+    `# Evaluation report — pipeline \`${meta.pipeline}\``,
     '',
     `${r.images} ${meta.split} images, ${meta.decoder} decoder on ${meta.backbone} features, ${meta.decoding ?? 'greedy decoding'}.`,
-    'Corpus BLEU with coco-caption semantics (closest reference length), on standardised text.',
+    'Corpus BLEU-1..4, CIDEr-D and ROUGE-L with coco-caption semantics, on PTB-tokenized lowercase text without punctuation.',
+    previous ? `Previous report here: ${previousLabel(previous)} (manifest ${previous.manifestHash.slice(0, 12)}).` : 'No previous report in this output directory.',
     '',
-    '| system | BLEU-1 | BLEU-2 | BLEU-3 | BLEU-4 |',
-    '|---|---|---|---|---|',
-    row('model', r.bleu),
-    row(`constant: "${r.baseline.caption}"`, r.baseline.bleu),
-    row('model − constant', delta),
+    `| system | ${METRICS.map((m) => METRIC_LABELS[m]).join(' | ')} |`,
+    `|---|${METRICS.map(() => '---|').join('')}`,
+    ...metricRows(r, previous).map((row) => `| ${row.name} | ${row.values.map(f).join(' | ')} |`),
     '',
     '## Sample predictions',
     '',

@@ -1,7 +1,10 @@
 /**
- * evaluate: checkpoint + features + captions -> greedy captions for the chosen split, corpus BLEU-1..4
- * against the constant-caption baseline: `report.json`, `report.md`, `predictions.parquet`, `scores.parquet`.
+ * evaluate: checkpoint + features + captions -> captions for the chosen split (greedy or beam search), corpus
+ * BLEU-1..4, CIDEr-D and ROUGE-L against the constant-caption baseline and the previous report in the output
+ * directory: `report.json`, `report.md`, `report.html`, `predictions.parquet`, `scores.parquet`.
  */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import {
   ArtifactWriter, FeatureStore, ParquetDataset, PipelineError, artifactDir, canonicalJson, createLogger, encodeParquet, float64, makeTable, openArtifact, tableRows, utf8, type Manifest, type StageParamsFile,
 } from '@caption/core';
@@ -10,12 +13,16 @@ import { decodeIds } from '@caption/tokenize';
 import { loadCheckpoint } from '@caption/train';
 import { beamDecode } from './beam.ts';
 import { greedyDecode } from './decode.ts';
+import { imageFiles } from './image-files.ts';
 import type { EvaluateParams } from './params.ts';
+import { readPreviousRun } from './previous-run.ts';
+import { reportHtml } from './report-html.ts';
+import { reportPictures } from './report-images.ts';
 import { reportMarkdown } from './report.ts';
-import { evaluateCaptions } from './transform.ts';
+import { METRICS, evaluateCaptions, metricValues, normalise, type EvaluationReport } from './transform.ts';
 
 const log = createLogger('evaluate');
-export const EVALUATE_SCHEMA_VERSION = 1;
+export const EVALUATE_SCHEMA_VERSION = 2;
 
 export async function runEvaluate(
   p: StageParamsFile<EvaluateParams>,
@@ -31,6 +38,7 @@ export async function runEvaluate(
   );
   const store = await FeatureStore.load(features.dir);
   const ckpt = await loadCheckpoint(trained.file('checkpoint'));
+  const previous = await readPreviousRun(dirs.out); // before the writer replaces it
 
   const references = new Map<string, string[]>();
   for (const c of captions) if (c.split === params.split && store.has(c.image_id)) references.set(c.image_id, [...(references.get(c.image_id) ?? []), c.caption]);
@@ -47,24 +55,32 @@ export async function runEvaluate(
 
   const report = evaluateCaptions({
     references,
-    predictions: new Map(imageIds.map((id, i) => [id, decodeIds(decoded[i], ckpt.vocabulary)])),
+    predictions: new Map(imageIds.map((id, i) => [id, decodeIds(decoded[i].tokens, ckpt.vocabulary)])),
     trainCaptions: captions.filter((c) => c.split === 'train').map((c) => c.caption),
     baselineCandidates: params.baselineCandidates,
     samples: params.samples,
   });
   const meta = { pipeline: p.pipeline, split: params.split, decoder: ckpt.model.config.decoder, backbone: String(ckpt.extra.backbone), decoding };
-  const markdown = reportMarkdown(report, meta);
+  const markdown = reportMarkdown(report, meta, previous);
+  const html = reportHtml({
+    report, meta, previous,
+    lossCurveSvg: existsSync(trained.file('loss-curve.svg')) ? await readFile(trained.file('loss-curve.svg'), 'utf8') : undefined,
+    references: new Map([...references].map(([id, refs]) => [id, refs.map(normalise)])),
+    ...(await reportPictures(await imageFiles(ingest), report, new Map(imageIds.map((id, i) => [id, decoded[i]])), ckpt.vocabulary, store.shape[0])),
+  });
 
   const writer = await ArtifactWriter.open(dirs.out);
   const { perImage, ...summary } = report;
   await writer.write('report.json', canonicalJson({ ...meta, ...summary, min: params.min }));
   await writer.write('report.md', markdown);
+  await writer.write('report.html', html);
   await writer.write('predictions.parquet', encodeParquet(makeTable({
     image_id: utf8(perImage.map((r) => r.image_id)), caption: utf8(perImage.map((r) => r.prediction)),
   })));
+  const perImageMetrics = perImage.map(metricValues);
   await writer.write('scores.parquet', encodeParquet(makeTable({
     image_id: utf8(perImage.map((r) => r.image_id)),
-    ...Object.fromEntries([0, 1, 2, 3].map((k) => [`bleu${k + 1}`, float64(perImage.map((r) => r.bleu[k]))])),
+    ...Object.fromEntries(METRICS.map((m) => [m, float64(perImageMetrics.map((r) => r[m]))])),
   })));
   const manifest = await writer.commit({
     kind: 'report',
@@ -74,19 +90,19 @@ export async function runEvaluate(
     params,
     upstream: { ingest: ingest.manifestHash, features: features.manifestHash, train: trained.manifestHash },
     rows: { images: report.images },
-    extra: { backend, bleu: report.bleu, baseline: report.baseline },
+    extra: { backend, bleu: report.bleu, ciderD: report.ciderD, rougeL: report.rougeL, baseline: report.baseline, previous: previous?.manifestHash ?? null },
   });
-  log.info(`BLEU-1..4 ${report.bleu.map((b) => b.toFixed(4)).join(' / ')}; constant baseline BLEU-4 ${report.baseline.bleu[3].toFixed(4)}`);
-  checkGate(report.bleu, params.min);
+  log.info(`BLEU-1..4 ${report.bleu.map((b) => b.toFixed(4)).join(' / ')}, CIDEr-D ${report.ciderD.toFixed(4)}, ROUGE-L ${report.rougeL.toFixed(4)}; ` +
+    `constant baseline BLEU-4 ${report.baseline.bleu[3].toFixed(4)}, CIDEr-D ${report.baseline.ciderD.toFixed(4)}`);
+  checkGate(report, params.min);
   return manifest;
 }
 
 /** The CI gate: after writing the report (so it can be read), fail if any metric is below its minimum. */
-function checkGate(bleu: number[], min: EvaluateParams['min']): void {
-  const failures = Object.entries(min)
-    .map(([k, v]) => ({ k, v: v as number, got: bleu[Number(k.slice(4)) - 1] }))
-    .filter(({ v, got }) => got < v);
+export function checkGate(report: EvaluationReport, min: EvaluateParams['min']): void {
+  const got = metricValues(report);
+  const failures = METRICS.filter((m) => min[m] !== undefined && got[m] < min[m]!);
   if (failures.length) {
-    throw new PipelineError('quality', `quality gate failed: ${failures.map(({ k, v, got }) => `${k} ${got.toFixed(4)} < ${v}`).join(', ')}`);
+    throw new PipelineError('quality', `quality gate failed: ${failures.map((m) => `${m} ${got[m].toFixed(4)} < ${min[m]}`).join(', ')}`);
   }
 }

@@ -62,8 +62,9 @@ test('greedyDecode: stops each caption at its own <end>, never includes it, caps
   const fed: number[][] = [];
   const out = greedyDecode(scriptedModel(fed), store, IDS, 6, 8);
   assert.equal(out.length, IDS.length);
-  for (const seq of out) assert.ok(seq instanceof Int32Array);
-  assert.deepEqual(out.map((s) => Array.from(s)), [[5, 6], [], [4, 4, 4, 4, 4, 4], [9], [START, 7]]);
+  for (const seq of out) assert.ok(seq.tokens instanceof Int32Array);
+  for (const seq of out) assert.equal(seq.attention, undefined, 'a model without attention gives none');
+  assert.deepEqual(out.map((s) => Array.from(s.tokens)), [[5, 6], [], [4, 4, 4, 4, 4, 4], [9], [START, 7]]);
   // fed <start> first, then its own previous argmax; runs until all done or maxLength steps
   assert.equal(fed.length, 6);
   assert.deepEqual(fed[0], [START, START, START, START, START]);
@@ -75,7 +76,7 @@ test('greedyDecode: stops early once every caption has ended; batches are indepe
   const fed: number[][] = [];
   const ids = ['img1.jpg', 'img3.jpg', 'img0.jpg'];
   const out = greedyDecode(scriptedModel(fed), store, ids, 20, 8);
-  assert.deepEqual(out.map((s) => Array.from(s)), [[], [9], [5, 6]]);
+  assert.deepEqual(out.map((s) => Array.from(s.tokens)), [[], [9], [5, 6]]);
   assert.equal(fed.length, 3); // the longest ends at step 3
   // image order and batch size do not change any caption
   const one = greedyDecode(scriptedModel([]), store, [...IDS].reverse(), 6, 1);
@@ -93,19 +94,47 @@ test('greedyDecode with an attention-gru: Int32Array per image, <= maxLength, no
   const out = greedyDecode(model, store, IDS, maxLength, 2);
   assert.equal(tf.memory().numTensors, tensorsBefore, 'greedyDecode must dispose what it creates');
   assert.equal(out.length, IDS.length);
-  for (const seq of out) {
+  for (const { tokens: seq, attention } of out) {
     assert.ok(seq instanceof Int32Array);
     assert.ok(seq.length <= maxLength);
     assert.ok(!seq.includes(END), Array.from(seq).join(','));
     assert.ok(seq.every((id) => id >= 0 && id < V));
+    // one attention row per emitted word, a distribution over the L feature positions
+    assert.equal(attention?.length, seq.length);
+    for (const a of attention!) {
+      assert.equal(a.length, L);
+      assert.ok(Math.abs(a.reduce((x, y) => x + y, 0) - 1) < 1e-4);
+    }
   }
   // deterministic, and the same whatever the batch size
   assert.deepEqual(greedyDecode(model, store, IDS, maxLength, 5), out);
 
   // make <end> overwhelmingly likely: every caption is empty
   model.weights['fc2/bias'].assign(tf.tidy(() => tf.oneHot(tf.tensor1d([END], 'int32'), V).reshape([V]).mul(1e4)));
-  assert.deepEqual(greedyDecode(model, store, IDS, maxLength, 2).map((s) => s.length), [0, 0, 0, 0, 0]);
+  assert.deepEqual(greedyDecode(model, store, IDS, maxLength, 2).map((s) => s.tokens.length), [0, 0, 0, 0, 0]);
   // and a word instead: every caption is that word, maxLength times
   model.weights['fc2/bias'].assign(tf.tidy(() => tf.oneHot(tf.tensor1d([8], 'int32'), V).reshape([V]).mul(1e4)));
-  assert.deepEqual(greedyDecode(model, store, IDS, maxLength, 2).map((s) => Array.from(s)), IDS.map(() => new Array(maxLength).fill(8)));
+  assert.deepEqual(greedyDecode(model, store, IDS, maxLength, 2).map((s) => Array.from(s.tokens)), IDS.map(() => new Array(maxLength).fill(8)));
+});
+
+test('greedyDecode: attention rows are the ones the model returned for each emitted word (in-memory features)', () => {
+  // attention at step t for image k: one-hot at position (k + t) mod L, so rows are checkable exactly
+  const scripted = scriptedModel([]);
+  const withAttention: CaptionModel = {
+    ...scripted,
+    next(state, tokens) {
+      const t = state.t.dataSync()[0];
+      const images = Array.from(state.image.dataSync());
+      const r = scripted.next(state, tokens);
+      return { ...r, attention: tf.oneHot(tf.tensor1d(images.map((k) => (k + t) % L), 'int32'), L).toFloat() as tf.Tensor2D };
+    },
+  };
+  // a FeatureSource computed in memory, not a FeatureStore
+  const source = { shape: [L, D] as [number, number], batch: (ids: string[]) => Float32Array.from(ids.flatMap((id) => new Array<number>(L * D).fill(IDS.indexOf(id)))) };
+  const out = greedyDecode(withAttention, source, IDS, 6, 2);
+  assert.deepEqual(out.map((s) => Array.from(s.tokens)), [[5, 6], [], [4, 4, 4, 4, 4, 4], [9], [START, 7]]);
+  out.forEach((s, k) => {
+    assert.equal(s.attention!.length, s.tokens.length);
+    s.attention!.forEach((a, t) => assert.deepEqual(Array.from(a), Array.from({ length: L }, (_, l) => (l === (k + t) % L ? 1 : 0))));
+  });
 });

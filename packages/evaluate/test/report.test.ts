@@ -1,12 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { PreviousRun } from '../src/previous-run.ts';
 import { reportMarkdown } from '../src/report.ts';
-import type { BleuReport } from '../src/transform.ts';
+import type { EvaluationReport } from '../src/transform.ts';
 
-const report: BleuReport = {
+const report: EvaluationReport = {
   images: 2,
   bleu: [0.61234, 0.4, 0.25, 0.125],
-  baseline: { caption: 'a dog on the grass', bleu: [0.5, 0.3, 0.2, 0.1] },
+  ciderD: 0.75,
+  rougeL: 0.45,
+  baseline: { caption: 'a dog on the grass', bleu: [0.5, 0.3, 0.2, 0.1], ciderD: 0.05, rougeL: 0.3 },
   perImage: [],
   samples: [
     { image_id: 'x.jpg', prediction: 'a red circle', references: ['a red circle', 'red circle'] },
@@ -14,27 +17,42 @@ const report: BleuReport = {
   ],
 };
 const META = { pipeline: 'demo', split: 'test', decoder: 'attention-gru', backbone: 'mobilenet_v2' };
+const HEADER = '| system | BLEU-1 | BLEU-2 | BLEU-3 | BLEU-4 | CIDEr-D | ROUGE-L |';
 
-test('reportMarkdown: title, setup line, model/constant/delta rows with 4 decimals', () => {
+test('reportMarkdown: title, setup line, model/constant/delta rows with 4 decimals, all six metrics', () => {
   const md = reportMarkdown(report, META);
   const lines = md.split('\n');
-  assert.equal(lines[0], '# BLEU report — pipeline `demo`');
+  assert.equal(lines[0], '# Evaluation report — pipeline `demo`');
   assert.ok(lines.includes('2 test images, attention-gru decoder on mobilenet_v2 features, greedy decoding.'));
-  assert.ok(lines.includes('| system | BLEU-1 | BLEU-2 | BLEU-3 | BLEU-4 |'));
-  assert.ok(lines.includes('| model | 0.6123 | 0.4000 | 0.2500 | 0.1250 |'), md);
-  assert.ok(lines.includes('| constant: "a dog on the grass" | 0.5000 | 0.3000 | 0.2000 | 0.1000 |'), md);
-  assert.ok(lines.includes('| model − constant | 0.1123 | 0.1000 | 0.0500 | 0.0250 |'), md);
+  assert.ok(lines.includes('No previous report in this output directory.'));
+  assert.ok(lines.includes(HEADER), md);
+  assert.ok(lines.includes('| model | 0.6123 | 0.4000 | 0.2500 | 0.1250 | 0.7500 | 0.4500 |'), md);
+  assert.ok(lines.includes('| constant: "a dog on the grass" | 0.5000 | 0.3000 | 0.2000 | 0.1000 | 0.0500 | 0.3000 |'), md);
+  assert.ok(lines.includes('| model − constant | 0.1123 | 0.1000 | 0.0500 | 0.0250 | 0.7000 | 0.1500 |'), md);
   // rows in order: header, separator, model, constant, delta
-  const header = lines.indexOf('| system | BLEU-1 | BLEU-2 | BLEU-3 | BLEU-4 |');
-  assert.match(lines[header + 1], /^\|---\|/);
+  const header = lines.indexOf(HEADER);
+  assert.equal(lines[header + 1], '|---|---|---|---|---|---|---|');
   assert.match(lines[header + 2], /^\| model \|/);
   assert.match(lines[header + 3], /^\| constant: /);
   assert.match(lines[header + 4], /^\| model − constant \|/);
+  assert.equal(lines[header + 5], '');
 });
 
 test('reportMarkdown: a model below the constant shows a negative delta', () => {
-  const md = reportMarkdown({ ...report, bleu: [0.4, 0.2, 0.1, 0.05] }, META);
-  assert.ok(md.includes('| model − constant | -0.1000 | -0.1000 | -0.1000 | -0.0500 |'), md);
+  const md = reportMarkdown({ ...report, bleu: [0.4, 0.2, 0.1, 0.05], ciderD: 0.01 }, META);
+  assert.ok(md.includes('| model − constant | -0.1000 | -0.1000 | -0.1000 | -0.0500 | -0.0400 | 0.1500 |'), md);
+});
+
+test('reportMarkdown: the previous run, its metrics and the deltas (metrics an old report lacks shown as –)', () => {
+  const previous: PreviousRun = {
+    manifestHash: 'ab'.repeat(32), pipeline: 'flickr8k', decoder: 'merge-lstm', decoding: 'greedy decoding', split: 'test', images: 2,
+    metrics: { bleu1: 0.5, bleu2: 0.3, bleu3: 0.2, bleu4: 0.1 },
+  };
+  const lines = reportMarkdown(report, META, previous).split('\n');
+  assert.ok(lines.includes(`Previous report here: pipeline \`flickr8k\`, merge-lstm, greedy decoding (manifest ${'ab'.repeat(6)}).`), lines.join('\n'));
+  const at = lines.findIndex((l) => l.startsWith('| previous: '));
+  assert.equal(lines[at], '| previous: pipeline `flickr8k`, merge-lstm, greedy decoding | 0.5000 | 0.3000 | 0.2000 | 0.1000 | – | – |');
+  assert.equal(lines[at + 1], '| model − previous | 0.1123 | 0.1000 | 0.0500 | 0.0250 | – | – |');
 });
 
 test('reportMarkdown: samples list predictions (empty shown as such) with their references', () => {

@@ -1,13 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { corpusBleu } from '../src/bleu.ts';
-import { bestConstantCaption, evaluateCaptions, normalise } from '../src/transform.ts';
+import { corpusCider } from '../src/cider.ts';
+import { corpusRougeL } from '../src/rouge.ts';
+import { bestConstantCaption, evaluateCaptions, metricValues, normalise } from '../src/transform.ts';
 
 const close = (a: readonly number[], b: readonly number[], msg = '') =>
   a.forEach((x, i) => assert.ok(Math.abs(x - b[i]) < 1e-9, `${msg} order ${i + 1}: ${x} vs ${b[i]}`));
 
-test('normalise: the tokenize standardisation, joined by single spaces', () => {
+test('normalise: coco-caption PTB tokenisation, joined by single spaces', () => {
   assert.equal(normalise('  A Dog, running!  '), 'a dog running');
+  assert.equal(normalise("The dog's ball isn't red."), "the dog 's ball is n't red");
   assert.equal(normalise('...'), '');
 });
 
@@ -70,16 +73,31 @@ test('evaluateCaptions: punctuation and case do not matter on either side', () =
   assert.equal(messy.baseline.caption, 'a dog runs on the grass');
 });
 
-test('evaluateCaptions: scores match corpusBleu on the normalised text; samples capped', () => {
-  const references = new Map([['a', ['A red circle.', 'red circle']], ['b', ['A blue square']], ['c', ['green triangle']]]);
-  const predictions = new Map([['a', 'A red circle'], ['b', 'a red square'], ['c', 'Green!']]);
-  const r = evaluateCaptions({ references, predictions, trainCaptions: ['a red circle'], baselineCandidates: 3, samples: 2 });
-  const expected = corpusBleu(
-    new Map([['a', 'a red circle'], ['b', 'a red square'], ['c', 'green']]),
-    new Map([['a', ['a red circle', 'red circle']], ['b', ['a blue square']], ['c', ['green triangle']]]),
-  );
-  close(r.bleu, expected.bleu);
-  for (const row of r.perImage) close(row.bleu, expected.perImage.get(row.image_id)!, row.image_id);
+test('evaluateCaptions: BLEU, CIDEr-D and ROUGE-L match the scorers on the tokenized text; samples capped', () => {
+  const references = new Map([['a', ['A red circle.', 'red circle']], ['b', ['A blue square']], ['c', ["the man's triangle"]], ['d', ['a red square']]]);
+  const predictions = new Map([['a', 'A red circle'], ['b', 'a red square'], ['c', "Man's!"], ['d', 'a red square']]);
+  const r = evaluateCaptions({ references, predictions, trainCaptions: ['a red circle', 'A red circle!'], baselineCandidates: 3, samples: 2 });
+  const hyps = new Map([['a', 'a red circle'], ['b', 'a red square'], ['c', "man 's"], ['d', 'a red square']]);
+  const refs = new Map([['a', ['a red circle', 'red circle']], ['b', ['a blue square']], ['c', ["the man 's triangle"]], ['d', ['a red square']]]);
+  const bleu = corpusBleu(hyps, refs);
+  const cider = corpusCider(hyps, refs);
+  const rouge = corpusRougeL(hyps, refs);
+  close(r.bleu, bleu.bleu);
+  assert.ok(r.ciderD > 0 && Math.abs(r.ciderD - cider.score) < 1e-12, `${r.ciderD} vs ${cider.score}`);
+  assert.ok(r.rougeL > 0 && Math.abs(r.rougeL - rouge.score) < 1e-12, `${r.rougeL} vs ${rouge.score}`);
+  for (const row of r.perImage) {
+    close(row.bleu, bleu.perImage.get(row.image_id)!, row.image_id);
+    assert.equal(row.ciderD, cider.perImage.get(row.image_id));
+    assert.equal(row.rougeL, rouge.perImage.get(row.image_id));
+  }
+  assert.equal(r.perImage.find((p) => p.image_id === 'c')!.prediction, "man 's");
+  // the constant baseline is scored on every metric, for its one caption
+  const constant = new Map([...hyps.keys()].map((id) => [id, 'a red circle']));
+  assert.equal(r.baseline.caption, 'a red circle');
+  assert.equal(r.baseline.ciderD, corpusCider(constant, refs).score);
+  assert.equal(r.baseline.rougeL, corpusRougeL(constant, refs).score);
+  assert.deepEqual(Object.keys(metricValues(r)), ['bleu1', 'bleu2', 'bleu3', 'bleu4', 'ciderD', 'rougeL']);
+  assert.equal(metricValues(r).bleu3, r.bleu[2]);
   assert.equal(r.samples.length, 2);
-  assert.equal(r.images, 3);
+  assert.equal(r.images, 4);
 });

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   ArtifactWriter, artifactDir, canonicalJson, createLogger, createProgress, encodeFeatureShard, encodeParquet,
-  expandEnv, int32, makeTable, openArtifact, ParquetDataset, repoRoot, sha256, tableRows, toFloat16Bits, utf8,
+  int32, makeTable, openArtifact, ParquetDataset, resolveDatasetRoot, sha256, tableRows, toFloat16Bits, utf8,
   type Manifest, type StageParamsFile,
 } from '@caption/core';
 import { initTf } from '@caption/core/tf';
@@ -56,7 +56,7 @@ export async function runFeatures(
   const failed: ShardProgress['failed'] = [];
   let reused = 0;
   let computed = 0;
-  const progress = createProgress('[features]', images.length, 'img');
+  const progress = createProgress('[features] extracting', images.length, 'images');
   for (let s = 0; s * params.shardSize < images.length; s++) {
     const shard = `shard-${String(s).padStart(5, '0')}.arrow`;
     const planned = images.slice(s * params.shardSize, (s + 1) * params.shardSize);
@@ -68,7 +68,7 @@ export async function runFeatures(
       const rows: Map<string, StoredRow> = reusable ? await reusable.take(planned.map((i) => i.sha256)) : new Map();
       const todo = planned.filter((i) => !rows.has(i.sha256));
       reused += planned.length - todo.length;
-      progress.tick(planned.length - todo.length);
+      progress.skip(planned.length - todo.length);
       done = { images: [], failed: [] };
       for await (const batch of extractFeatures(todo, engine, { ...params, inputSize: backbone.inputSize }, decodeImage)) {
         const stored = params.dtype === 'float16' ? toFloat16Bits(batch.values) : batch.values;
@@ -110,10 +110,3 @@ export async function runFeatures(
     extra: { ...metadata, config, shape: backbone.shape, dtype: params.dtype, failed },
   });
 }
-
-/** `./x` is relative to the ingest artifact (the generated demo data); anything else is a data set path. */
-function resolveDatasetRoot(spec: string, ingestDir: string): string {
-  return spec.startsWith('./') ? path.join(ingestDir, spec) : path.resolve(repoRoot(), expandEnv(spec));
-}
-
-

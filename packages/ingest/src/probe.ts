@@ -17,10 +17,16 @@ export async function listImageFiles(root: string, imageDir: string): Promise<st
   return entries.filter((e) => e.isFile() && !e.name.startsWith('.')).map((e) => `${imageDir}/${e.name}`).sort();
 }
 
-export async function probeImages(root: string, paths: Iterable<string>, concurrency: number): Promise<Map<string, ImageProbe>> {
+export async function probeImages(
+  root: string, paths: Iterable<string>, concurrency: number, onProbed: () => void = () => {},
+): Promise<Map<string, ImageProbe>> {
   const limit = pLimit(concurrency);
   const rels = [...new Set(paths)];
-  const probes = await Promise.all(rels.map((rel) => limit(() => probeImage(path.join(root, rel)))));
+  const probes = await Promise.all(rels.map((rel) => limit(async () => {
+    const probe = await probeImage(path.join(root, rel));
+    onProbed();
+    return probe;
+  })));
   // libvips keeps one process-wide error buffer: while other images decode, a failure's message can be
   // lost ("Unknown error") or vary run to run. Probe the (rare) failures again one at a time, so the
   // reject detail is informative and the rejects table deterministic.

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import {
-  ArtifactWriter, PipelineError, artifactDir, createLogger, deriveSeed, encodeParquet, expandEnv, repoRoot,
+  ArtifactWriter, PipelineError, artifactDir, createLogger, createProgress, deriveSeed, encodeParquet, expandEnv, repoRoot,
   type Manifest, type StageParamsFile,
 } from '@caption/core';
 import { writeDemoDataset } from './demo/generate.ts';
@@ -40,7 +40,9 @@ async function ingestInto(writer: ArtifactWriter, p: StageParamsFile<IngestParam
   const source = await readCaptionSource(root, params);
   if (source.recordsRead === 0) throw new PipelineError('input', `${source.format}: no caption records in ${root}`);
   const paths = source.captions.map((c) => c.path).filter(isContainedPath);
-  const probes = await probeImages(root, paths, params.concurrency);
+  const probing = createProgress('[ingest] probing', new Set(paths).size, 'images');
+  const probes = await probeImages(root, paths, params.concurrency, () => probing.tick());
+  probing.stop();
   const referenced = new Set([...paths, ...source.listedImages.map((i) => i.path)]);
   const files = (await Promise.all(source.imageDirs.map((d) => listImageFiles(root, d)))).flat();
   const tables = assembleTables({

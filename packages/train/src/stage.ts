@@ -41,7 +41,11 @@ export async function runTrain(
 
   const seed = deriveSeed(p.seed, 'train');
   const model = createCaptionModel(modelConfig(params, store.shape, vocabulary.tokens.length, maxLength), seed);
-  const ckpt: Checkpoint = { model, vocabulary, extra: { backbone: features.manifest.extra?.backbone, features: features.manifest.extra } };
+  // `caption predict` rebuilds the backbone from this: the features params (weights spec, cutLayer) and the
+  // pipeline seed (it seeds `weights: random`) say how; the features extra (weights hash, engine) checks it.
+  const ckpt: Checkpoint = { model, vocabulary, extra: {
+    backbone: features.manifest.extra?.backbone, features: features.manifest.extra, featuresParams: features.manifest.params, seed: p.seed,
+  } };
   const optimizer = createOptimizer(params);
   const upstream = { features: features.manifestHash, tokenize: tokens.manifestHash };
   const writer = await ArtifactWriter.open(dirs.out, {

@@ -1,49 +1,61 @@
 /**
  * `caption run <pipeline.yaml>`: resolve the YAML into per-stage params files, then `turbo run evaluate`
- * so every stage is a cached Turbo task; print the evaluation report at the end.
+ * so every stage is a cached Turbo task; record the run in `.caption/runs/` and print the evaluation report.
+ * A pipeline with a `matrix` runs each variant in turn (each recorded) and prints one comparison table.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { PipelineError, artifactDir, repoRoot } from '@caption/core';
-import { resolvePipeline, writeParamsFiles } from '../pipeline.ts';
+import { PipelineError, artifactDir } from '@caption/core';
+import { resolveVariants } from '../pipeline.ts';
+import { executePipeline } from '../execute.ts';
+import { formatValue, variantLabel } from '../matrix.ts';
+import { METRICS, type RunRecord } from '../runs-history.ts';
+import { fixed, seconds, textTable } from '../text-table.ts';
 import type { Command } from '../command.ts';
 
 export const runCommand: Command = {
   name: 'run',
-  summary: 'resolve a pipeline and run its stages through Turbo (cached); prints the BLEU report',
+  summary: 'resolve a pipeline and run its stages through Turbo (cached); records the run, prints the BLEU report\n' +
+    '(a pipeline with a `matrix` runs every variant and prints a comparison table)',
   usage: 'caption run <pipeline.yaml> [--force] [--quiet]',
   options: {
     force: { type: 'boolean', description: 'ignore the Turbo cache and re-run every stage' },
-    quiet: { type: 'boolean', description: 'do not print the report at the end' },
+    quiet: { type: 'boolean', description: 'do not print the report (or the matrix table) at the end' },
   },
   async run({ positionals, values }) {
     if (positionals.length !== 1) throw new PipelineError('usage', 'run takes exactly one pipeline file');
-    const resolved = await resolvePipeline(path.resolve(positionals[0]));
-    const changed = await writeParamsFiles(resolved);
-    process.stderr.write(`[caption] pipeline ${resolved.name}: params changed for ${changed.join(', ') || 'no stage'}\n`);
-
-    const args = ['run', 'evaluate', '--summarize', '--output-logs=new-only'];
-    if (values.force) args.push('--force');
-    const code = await turbo(args);
-    if (code !== 0) throw new PipelineError('internal', `turbo run evaluate failed (exit ${code})`);
-
+    const variants = await resolveVariants(path.resolve(positionals[0]));
+    const records: RunRecord[] = [];
+    for (const [i, resolved] of variants.entries()) {
+      if (resolved.variant) process.stderr.write(`[caption] variant ${i + 1}/${variants.length}: ${variantLabel(resolved.variant)}\n`);
+      const record = await executePipeline(resolved, { force: Boolean(values.force), matrix: records[0]?.id });
+      records.push(record);
+      if (!record.ok) throw new PipelineError('internal', `turbo run evaluate failed (run ${record.id}${resolved.variant ? `, variant ${variantLabel(resolved.variant)}` : ''})`);
+    }
+    if (values.quiet) return;
+    if (variants[0].matrix) {
+      process.stdout.write(`\nmatrix ${variants[0].name}: ${records.length} variants\n\n${comparisonTable(records, Object.keys(variants[0].matrix))}`);
+      return;
+    }
     const report = path.join(artifactDir('evaluate'), 'report.md');
-    if (!values.quiet && existsSync(report)) process.stdout.write(`\n${await readFile(report, 'utf8')}`);
+    if (existsSync(report)) process.stdout.write(`\n${await readFile(report, 'utf8')}`);
   },
 };
 
-export function turbo(args: string[]): Promise<number> {
-  const root = repoRoot();
-  const bin = path.join(root, 'node_modules', '.bin', 'turbo');
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, {
-      cwd: root,
-      stdio: ['ignore', 'inherit', 'inherit'],
-      env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1', TURBO_NO_UPDATE_NOTIFIER: '1', DO_NOT_TRACK: '1' },
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => resolve(code ?? 1));
+/** One row per variant: its matrix values, then the metrics, wall time and cache hits of its run. */
+export function comparisonTable(records: RunRecord[], keys: string[]): string {
+  const metrics = Object.keys(METRICS).filter((m) => ['bleu1', 'bleu4', 'ciderD'].includes(m) && records.some((r) => r.metrics[m] !== undefined));
+  const headers = ['run', ...keys, ...metrics.map((m) => METRICS[m]), 'wall', 'cached'];
+  const rows = records.map((r) => {
+    const stages = Object.values(r.stages);
+    return [
+      r.id,
+      ...keys.map((k) => (r.variant && k in r.variant ? formatValue(r.variant[k]) : '-')),
+      ...metrics.map((m) => fixed(r.metrics[m])),
+      seconds(r.wallMs),
+      `${stages.filter((s) => s?.cache === 'HIT').length}/${stages.length}`,
+    ];
   });
+  return textTable(headers, rows);
 }

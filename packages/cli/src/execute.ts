@@ -1,0 +1,72 @@
+/**
+ * One pipeline execution: write the params files, `turbo run evaluate --summarize`, then record the run
+ * (params, artifact manifest hashes, metrics, per-stage cache status and wall time from Turbo's summary).
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { STAGES, artifactDir, canonicalJson, repoRoot, sha256, type StageName, type StageParamsFile } from '@caption/core';
+import { writeParamsFiles, type ResolvedPipeline } from './pipeline.ts';
+import { currentManifests, metricsFromReport, recordRun, type RunRecord, type StageRun } from './runs-history.ts';
+import { listSummaries, readSummary, turbo } from './turbo.ts';
+import { variantLabel } from './matrix.ts';
+
+export interface ExecuteOptions {
+  force?: boolean;
+  matrix?: string;   // id of the first run of the matrix this run belongs to
+}
+
+export async function executePipeline(resolved: ResolvedPipeline, opts: ExecuteOptions = {}): Promise<RunRecord> {
+  const root = repoRoot();
+  const changed = await writeParamsFiles(resolved);
+  const label = resolved.variant ? ` [${variantLabel(resolved.variant)}]` : '';
+  process.stderr.write(`[caption] pipeline ${resolved.name}${label}: params changed for ${changed.join(', ') || 'no stage'}\n`);
+
+  const before = new Set(await listSummaries(root));
+  const startedAt = new Date();
+  const args = ['run', 'evaluate', '--summarize', '--output-logs=new-only'];
+  if (opts.force) args.push('--force');
+  const code = await turbo(args);
+  const wallMs = Date.now() - startedAt.getTime();
+
+  // The summary this run wrote is the one that was not there before.
+  const summary = (await listSummaries(root)).find((f) => !before.has(f));
+  const { global, tasks } = summary ? await readSummary(summary) : { global: {}, tasks: [] };
+  const manifests = await currentManifests(root);
+  const stages: Partial<Record<StageName, StageRun>> = {};
+  for (const t of tasks) {
+    stages[t.stage] = { hash: t.hash, cache: t.cache, inputs: t.inputs, ...(t.wallMs !== undefined ? { wallMs: t.wallMs } : {}), ...(code === 0 && manifests[t.stage] ? { manifest: manifests[t.stage] } : {}) };
+  }
+  const params = Object.fromEntries(STAGES.map((s) => [s, resolved[s]])) as Record<StageName, StageParamsFile<unknown>>;
+  const report = path.join(artifactDir('evaluate', root), 'report.json');
+  const metrics = code === 0 && existsSync(report) ? metricsFromReport(JSON.parse(await readFile(report, 'utf8'))) : {};
+
+  const record = await recordRun({
+    pipeline: resolved.name,
+    file: path.relative(root, resolved.file),
+    startedAt: startedAt.toISOString(),
+    wallMs,
+    ok: code === 0,
+    forced: Boolean(opts.force),
+    ...(resolved.variant ? { variant: resolved.variant } : {}),
+    ...(opts.matrix ? { matrix: opts.matrix } : {}),
+    paramsHash: sha256(canonicalJson(params)),
+    params,
+    stages,
+    turboGlobal: global,
+    metrics,
+    ...(await trainBackend(root)),
+    ...(summary ? { summary: path.relative(root, summary) } : {}),
+  }, root);
+  const hits = tasks.filter((t) => t.cache === 'HIT').length;
+  process.stderr.write(`[caption] recorded run ${record.id}: ${code === 0 ? 'ok' : `failed (turbo exit ${code})`}, ${hits}/${tasks.length} cache hits, ${(wallMs / 1000).toFixed(1)} s\n`);
+  return record;
+}
+
+/** The TF.js backend the model was trained on (train's manifest records it). */
+async function trainBackend(root: string): Promise<{ backend?: string }> {
+  const file = path.join(artifactDir('train', root), 'manifest.json');
+  if (!existsSync(file)) return {};
+  const backend = (JSON.parse(await readFile(file, 'utf8')) as { extra?: { backend?: unknown } }).extra?.backend;
+  return typeof backend === 'string' ? { backend } : {};
+}
