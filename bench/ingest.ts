@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runIngest, ingestParamsSchema, type IngestParams } from '@caption/ingest';
+import { runIngest, ingestParamsSchema, type IngestParams } from '../packages/ingest/src/index.ts';
 import { defaultsOf } from './defaults.ts';
 
 const dir = process.argv[2] ?? (process.env.CAPTION_SHARED && path.join(process.env.CAPTION_SHARED, 'datasets', 'flickr8k'));

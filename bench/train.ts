@@ -8,10 +8,10 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { FeatureStore, Rng, encodeFeatureShard, toFloat16Bits } from '@caption/core';
-import { initTf, setTransposeFirstMatMul, tf } from '@caption/core/tf';
-import { createCaptionModel, createOptimizer, makeBatches, modelConfig, train, type ImageCaptions, type TrainParams } from '@caption/train';
-import { trainParamsSchema } from '@caption/train/params';
+import { FeatureStore, Rng, encodeFeatureShard, toFloat16Bits } from '../packages/core/src/index.ts';
+import { initTf, setTransposeFirstMatMul, tf } from '../packages/core/src/tf/runtime.ts';
+import { createCaptionModel, createOptimizer, makeBatches, modelConfig, train, type ImageCaptions, type TrainParams } from '../packages/train/src/index.ts';
+import { trainParamsSchema } from '../packages/train/src/params.ts';
 import { defaultsOf } from './defaults.ts';
 
 const { values } = parseArgs({

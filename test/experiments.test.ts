@@ -25,7 +25,7 @@ evaluate: { split: test, maxLength: 12, samples: 1 }
 const TINY_EPOCHS = TINY.replace('epochs: 1', 'epochs: 2');
 const MATRIX = `${TINY}matrix:\n  train.decoder: [transformer, merge-lstm]\n`;
 
-interface StageStatus { stage: string; state: string; note?: string; params: { path: string; before: unknown; after: unknown }[]; files: { file: string; change: string }[]; upstream: string[] }
+interface StageStatus { stage: string; state: string; note?: string; params: { path: string; before: unknown; after: unknown }[]; files: { file: string; change: string }[]; upstream: string[]; global: string[] }
 interface RunRecord { id: string; ok: boolean; variant?: Record<string, unknown>; matrix?: string; summary: string; metrics: Record<string, number>; stages: Record<string, { cache: string; manifest?: string }>; params: Record<string, { params: Record<string, unknown> }> }
 
 describe('experiments: status, runs history, diff, matrix', () => {
@@ -86,19 +86,23 @@ describe('experiments: status, runs history, diff, matrix', () => {
     assert.deepEqual(untouched(), before, 'status changed a params file or an artifact');
   });
 
-  test('status after editing a source file names the file and only the stages that hash it', () => {
-    const file = 'packages/evaluate/src/report.ts';
-    const original = ws.readFile(file);
-    try {
-      ws.writeFile(file, `${original}// an edit\n`);
-      const s = status('pipelines/tiny.yaml');
-      assert.deepEqual(Object.fromEntries(STAGES.map((k) => [k, s[k].state])), { ...all('cached'), evaluate: 'stale' });
-      assert.deepEqual(s.evaluate.files, [{ file, change: 'changed' }]);
-      assert.deepEqual(s.evaluate.params, []);
-    } finally {
-      ws.writeFile(file, original);
-    }
-  });
+  // A stage's code is hashed only by the stages that run it (turbo.json inputs), not globally: editing the
+  // decoder training loop must leave ingest, features and tokenize cached.
+  for (const [file, stale] of [['packages/evaluate/src/report.ts', ['evaluate']], ['packages/train/src/loop.ts', ['train', 'evaluate']]] as const) {
+    test(`status after editing ${file} names the file and only ${stale.join(' + ')}`, () => {
+      const original = ws.readFile(file);
+      try {
+        ws.writeFile(file, `${original}// an edit\n`);
+        const s = status('pipelines/tiny.yaml');
+        assert.deepEqual(Object.fromEntries(STAGES.map((k) => [k, s[k].state])), { ...all('cached'), ...Object.fromEntries(stale.map((k) => [k, 'stale'])) });
+        assert.deepEqual(s[stale[0]].files, [{ file, change: 'changed' }]);
+        assert.deepEqual(s[stale[0]].params, []);
+        assert.deepEqual(s[stale[0]].global, []);
+      } finally {
+        ws.writeFile(file, original);
+      }
+    });
+  }
 
   test('runs lists the runs; diff shows the changed param and the metric deltas', () => {
     ws.caption(['run', 'pipelines/tiny-epochs.yaml', '--quiet']);

@@ -7,8 +7,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, copyFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ParquetDataset, tableRows } from '@caption/core';
-import { writeDemoDataset } from '@caption/ingest';
+import { ParquetDataset, tableRows } from '../packages/core/src/index.ts';
+import { writeDemoDataset } from '../packages/ingest/src/index.ts';
 import { cacheStatus, createWorkspace, type Workspace } from './helpers/workspace.ts';
 
 let ws: Workspace;

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { ParquetDataset, tableRows } from '@caption/core';
+import { ParquetDataset, tableRows } from '../packages/core/src/index.ts';
 import { REPO, cacheStatus, createWorkspace, type Workspace } from './helpers/workspace.ts';
 
 // Small enough to train in ~20 s on 2 cores, good enough that captions are real sentences (not all empty).

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ParquetDataset, readFeatureShard, tableRows, type Manifest } from '@caption/core';
-import { runIngest, writeDemoDataset } from '@caption/ingest';
+import { runIngest, writeDemoDataset } from '../../ingest/src/index.ts';
 import { runUntilFileThenKill } from '../../../test/helpers/kill.ts';
 import { runFeatures } from '../src/stage.ts';
 import type { FeaturesParams } from '../src/params.ts';

@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { readFeatureShard } from '@caption/core';
-import { runIngest } from '@caption/ingest';
+import { runIngest } from '../../ingest/src/index.ts';
 import { runFeatures } from '../src/stage.ts';
 import type { FeaturesParams } from '../src/params.ts';
 import { demoImages, tempRoot } from './helpers/fixtures.ts';

@@ -9,8 +9,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runIngest } from '@caption/ingest';
-import { runFeatures } from '@caption/features';
+import { runIngest } from '../../ingest/src/index.ts';
+import { runFeatures } from '../../features/src/index.ts';
 import { runTokenize } from '@caption/tokenize';
 import { runUntilFileThenKill } from '../../../test/helpers/kill.ts';
 import { runTrain } from '../src/stage.ts';

@@ -8,7 +8,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { tf } from '@caption/core/tf';
-import { writeDemoDataset } from '@caption/ingest';
+import { writeDemoDataset } from '../../../ingest/src/index.ts';
 import { decodeImage } from '../../src/decode.ts';
 
 /** A temp dir; CAPTION_ROOT points at it (repoRoot() -> the ONNX cache goes there). */
