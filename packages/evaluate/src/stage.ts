@@ -6,13 +6,13 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import {
-  ArtifactWriter, FeatureStore, ParquetDataset, PipelineError, artifactDir, canonicalJson, createLogger, encodeParquet, float64, makeTable, openArtifact, tableRows, utf8, type Manifest, type StageParamsFile,
+  ArtifactWriter, FeatureStore, ParquetDataset, PipelineError, artifactDir, canonicalJson, createLogger, createProgress, encodeParquet, float64, makeTable, openArtifact, tableRows, utf8, type Manifest, type StageParamsFile,
 } from '@caption/core';
 import { initTf } from '@caption/core/tf';
 import { decodeIds } from '@caption/tokenize';
 import { loadCheckpoint } from '@caption/train';
 import { beamDecode } from './beam.ts';
-import { greedyDecode } from './decode.ts';
+import { greedyDecode, type DecodedCaption } from './decode.ts';
 import { imageFiles } from './image-files.ts';
 import type { EvaluateParams } from './params.ts';
 import { readPreviousRun } from './previous-run.ts';
@@ -47,9 +47,19 @@ export async function runEvaluate(
 
   const started = Date.now();
   const decoding = params.beamSize > 1 ? `beam search (k=${params.beamSize}, length penalty ${params.lengthPenalty})` : 'greedy decoding';
-  const decoded = params.beamSize > 1
-    ? beamDecode(ckpt.model, store, imageIds, { ...params, batchSize: Math.max(1, Math.floor(params.batchSize / params.beamSize)) })
-    : greedyDecode(ckpt.model, store, imageIds, params.maxLength, params.batchSize);
+  // One decoder call per batch, so a long decode (beam search on 1,000 images) shows progress; batching does
+  // not change the captions (tested).
+  const batch = params.beamSize > 1 ? Math.max(1, Math.floor(params.batchSize / params.beamSize)) : params.batchSize;
+  const progress = createProgress('[evaluate] decoding', imageIds.length, 'images');
+  const decoded: DecodedCaption[] = [];
+  for (let i = 0; i < imageIds.length; i += batch) {
+    const ids = imageIds.slice(i, i + batch);
+    decoded.push(...(params.beamSize > 1
+      ? beamDecode(ckpt.model, store, ids, { ...params, batchSize: batch })
+      : greedyDecode(ckpt.model, store, ids, params.maxLength, batch)));
+    progress.tick(ids.length);
+  }
+  progress.stop();
   const secs = (Date.now() - started) / 1000;
   log.info(`${decoding}: ${imageIds.length} images on tfjs/${backend} in ${secs.toFixed(1)} s (${(imageIds.length / secs).toFixed(1)} captions/s)`);
 
