@@ -47,7 +47,27 @@ export function createProgress(label: string, total: number, unit: string, opts:
   const pct = () => (total > 0 ? Math.floor((100 * done) / total) : 100);
   const note = () => (extra ? `, ${extra}` : '');
 
-  if (useProgressBar(stream, opts.env)) {
+  // Two views of the same counters: a redrawn bar on a terminal, plain lines (at most every N s) in logs.
+  const view = useProgressBar(stream, opts.env) ? barView() : lineView();
+  return {
+    tick(n = 1, x = '') {
+      done += n;
+      extra = x;
+      view.update();
+    },
+    skip(n) {
+      done += n;
+      skipped += n;
+      view.update();
+    },
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      view.finish();
+    },
+  };
+
+  function barView() {
     const bar = new SingleBar({
       format: `${label} [{bar}] {value}/{total} ${unit} ({percentage}%), {rate} ${unit}/s, ETA {eta_text}{note}`,
       stream: stream as NodeJS.WriteStream,
@@ -55,51 +75,22 @@ export function createProgress(label: string, total: number, unit: string, opts:
     });
     bar.start(total, 0, { rate: '0.0', eta_text: '?', note: '' });
     const update = () => bar.update(done, { rate: rate().toFixed(1), eta_text: eta(), note: note() });
-    return {
-      tick(n = 1, x = '') {
-        done += n;
-        extra = x;
-        update();
-      },
-      skip(n) {
-        done += n;
-        skipped += n;
-        update();
-      },
-      stop() {
-        if (stopped) return;
-        stopped = true;
-        update();
-        bar.stop();
-      },
-    };
+    return { update, finish: () => (update(), bar.stop()) };
   }
 
-  const every = (opts.everySeconds ?? 15) * 1000;
-  let last = started;
-  const write = (line: string) => stream.write(`${printable(line)}\n`);
-  const maybeWrite = () => {
-    if (now() - last < every) return;
-    last = now();
-    write(`${label} ${done}/${total} ${unit} (${pct()}%), ${rate().toFixed(1)} ${unit}/s, ETA ${eta()}${note()}`);
-  };
-  return {
-    tick(n = 1, x = '') {
-      done += n;
-      extra = x;
-      maybeWrite();
-    },
-    skip(n) {
-      done += n;
-      skipped += n;
-      maybeWrite();
-    },
-    stop() {
-      if (stopped) return;
-      stopped = true;
-      write(`${label} ${done}/${total} ${unit} (${pct()}%), ${rate().toFixed(1)} ${unit}/s, done in ${duration((now() - started) / 1000)}${note()}`);
-    },
-  };
+  function lineView() {
+    const every = (opts.everySeconds ?? 15) * 1000;
+    let last = started;
+    const write = (line: string) => stream.write(`${printable(line)}\n`);
+    return {
+      update() {
+        if (now() - last < every) return;
+        last = now();
+        write(`${label} ${done}/${total} ${unit} (${pct()}%), ${rate().toFixed(1)} ${unit}/s, ETA ${eta()}${note()}`);
+      },
+      finish: () => write(`${label} ${done}/${total} ${unit} (${pct()}%), ${rate().toFixed(1)} ${unit}/s, done in ${duration((now() - started) / 1000)}${note()}`),
+    };
+  }
 }
 
 /** 7.4s, 2m05s, 1h02m: short, fixed style for rates and ETAs. */
