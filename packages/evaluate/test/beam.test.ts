@@ -1,32 +1,24 @@
 /** Beam search: k=1 is greedy; a wider beam finds a likelier caption greedy misses; state reorder is right. */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { FeatureStore, encodeFeatureShard } from '@caption/core';
+import type { FeatureStore } from '@caption/core';
 import { initTf, tf } from '@caption/core/tf';
 import { END } from '@caption/tokenize';
 import { createCaptionModel, type CaptionModel, type DecodeState } from '@caption/train';
 import { beamDecode } from '../src/beam.ts';
 import { greedyDecode } from '../src/decode.ts';
+import { tempFeatureStore } from './features.ts';
 
 const [L, D, V] = [3, 4, 8];
 const IDS = ['a.jpg', 'b.jpg', 'c.jpg', 'd.jpg'];
-let tmp: string;
 let store: FeatureStore;
+let remove: () => Promise<void>;
 
 before(async () => {
   await initTf('wasm');
-  tmp = await mkdtemp(path.join(os.tmpdir(), 'eval-beam-'));
-  await mkdir(path.join(tmp, 'shards'));
-  await writeFile(path.join(tmp, 'shards', 'shard-00000.arrow'), encodeFeatureShard({
-    imageIds: IDS, sha256s: IDS.map(() => '0'.repeat(64)), shape: [L, D], dtype: 'float32',
-    data: Float32Array.from({ length: IDS.length * L * D }, (_, i) => Math.sin(i * 1.7)), metadata: {},
-  }));
-  store = await FeatureStore.load(tmp);
+  ({ store, remove } = await tempFeatureStore(IDS, [L, D], (k, i) => Math.sin((k * L * D + i) * 1.7)));
 });
-after(() => rm(tmp, { recursive: true, force: true }));
+after(() => remove());
 
 /**
  * A model whose next-token distribution depends only on the previous token (kept in its state):

@@ -1,35 +1,25 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { FeatureStore, encodeFeatureShard } from '@caption/core';
+import type { FeatureStore } from '@caption/core';
 import { initTf, tf } from '@caption/core/tf';
 import { END, START } from '@caption/tokenize';
 import { createCaptionModel, type CaptionModel, type DecodeState } from '@caption/train';
 import { greedyDecode } from '../src/decode.ts';
+import { tempFeatureStore } from './features.ts';
 
 const L = 3;
 const D = 4;
 const V = 10;
 const IDS = ['img0.jpg', 'img1.jpg', 'img2.jpg', 'img3.jpg', 'img4.jpg'];
-let tmp: string;
 let store: FeatureStore;
+let remove: () => Promise<void>;
 
 before(async () => {
   await initTf('wasm');
-  tmp = await mkdtemp(path.join(os.tmpdir(), 'eval-decode-'));
-  await mkdir(path.join(tmp, 'shards'));
   // image k: every feature value is k (so a scripted model can tell images apart)
-  await writeFile(path.join(tmp, 'shards', 'shard-00000.arrow'), encodeFeatureShard({
-    imageIds: IDS, sha256s: IDS.map(() => '0'.repeat(64)), shape: [L, D], dtype: 'float32',
-    data: Float32Array.from(IDS.flatMap((_, k) => new Array<number>(L * D).fill(k))), metadata: {},
-  }));
-  store = await FeatureStore.load(tmp);
+  ({ store, remove } = await tempFeatureStore(IDS, [L, D], (k) => k));
 });
-after(async () => {
-  await rm(tmp, { recursive: true, force: true });
-});
+after(() => remove());
 
 /** A model that emits a fixed token script per image (image k -> SCRIPTS[k]), and checks what it is fed. */
 const SCRIPTS = [
