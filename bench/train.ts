@@ -3,6 +3,7 @@
  * config (B=64 captions = 13 images x 5, vocab 5000, L=64, D=2048, embed 256, units 512, 16-token captions),
  * random data, TF.js on the default backend. One line per decoder: `<decoder> <value> captions/s`.
  * `--profile` adds, per decoder, where kernel time goes in one training epoch (tf.profile), top kernels first.
+ * `--workers N` trains data-parallel on N threads (train.workers): each step's 13 images split across them.
  */
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -10,7 +11,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { FeatureStore, Rng, encodeFeatureShard, toFloat16Bits } from '../packages/core/src/index.ts';
 import { initTf, setTransposeFirstMatMul, tf } from '../packages/core/src/tf/runtime.ts';
-import { createCaptionModel, createOptimizer, makeBatches, modelConfig, train, type ImageCaptions, type TrainParams } from '../packages/train/src/index.ts';
+import {
+  ReplicaPool, createCaptionModel, createOptimizer, makeBatches, modelConfig, train, type CaptionModelConfig, type ImageCaptions, type TrainParams,
+} from '../packages/train/src/index.ts';
 import { trainParamsSchema } from '../packages/train/src/params.ts';
 import { defaultsOf } from './defaults.ts';
 
@@ -20,6 +23,7 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '4' },
     'stock-matmul': { type: 'boolean', default: false }, // measure without the BatchMatMul transpose-first fix
     profile: { type: 'boolean', default: false },        // tf.profile one epoch: kernel time by kernel name
+    workers: { type: 'string', default: '1' },
   },
 });
 const [L, D, V, IMAGES, PER_IMAGE, T] = [64, 2048, 5000, 13, 5, 16];
@@ -38,8 +42,9 @@ try {
     imageId, captions: Array.from({ length: PER_IMAGE }, () => Int32Array.from([2, ...Array.from({ length: T - 2 }, () => 4 + rng.int(V - 4)), 3])),
   }));
   const steps = Number(values.steps);
+  const workers = Number(values.workers);
   for (const decoder of values.decoders!.split(',') as TrainParams['decoder'][]) {
-    const params: TrainParams = { ...defaultsOf<TrainParams>(trainParamsSchema), decoder, embedDim: 256, units: 512, batchSize: 64, epochs: 1 };
+    const params: TrainParams = { ...defaultsOf<TrainParams>(trainParamsSchema), decoder, embedDim: 256, units: 512, batchSize: 64, epochs: 1, workers };
     let model;
     try {
       model = createCaptionModel(modelConfig(params, [L, D], V, T), 1);
@@ -49,13 +54,17 @@ try {
     }
     const optimizer = createOptimizer(params);
     const data = { train: images, dev: [], features: store };
-    await train(model, optimizer, data, params, 1, { log: () => undefined }); // warm-up: kernels, buffers
+    // one pool for all the timed calls: starting replicas is set-up, not training
+    const pool = workers > 1 ? await ReplicaPool.start(workers - 1, { config: model.config as CaptionModelConfig, backend }) : undefined;
+    const fit = () => train(model!, optimizer, data, params, 1, { log: () => undefined }, undefined, pool);
+    await fit(); // warm-up: kernels, buffers
     const captions = makeBatches(images, 64).reduce((a, b) => a + b.B, 0);
     const started = process.hrtime.bigint();
-    for (let s = 0; s < steps; s++) await train(model, optimizer, data, params, 1, { log: () => undefined });
+    for (let s = 0; s < steps; s++) await fit();
     const secs = Number(process.hrtime.bigint() - started) / 1e9;
-    console.log(`${decoder} ${((captions * steps) / secs).toFixed(2)} captions/s (tfjs-${backend}${values['stock-matmul'] ? ', stock BatchMatMul' : ''}, ${(secs / steps).toFixed(2)} s/step of ${captions})`);
-    if (values.profile) console.log(await kernelProfile(() => train(model!, optimizer, data, params, 1, { log: () => undefined })));
+    console.log(`${decoder} ${((captions * steps) / secs).toFixed(2)} captions/s (tfjs-${backend}${values['stock-matmul'] ? ', stock BatchMatMul' : ''}${workers > 1 ? `, ${workers} workers` : ''}, ${(secs / steps).toFixed(2)} s/step of ${captions})`);
+    if (values.profile) console.log(await kernelProfile(fit));
+    await pool?.close();
     Object.values(model.weights).forEach((w) => w.dispose());
     optimizer.dispose();
   }

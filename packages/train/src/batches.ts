@@ -17,16 +17,42 @@ export interface Batch {
 }
 
 export function makeBatches(images: readonly ImageCaptions[], batchSize: number): Batch[] {
-  const batches: Batch[] = [];
+  return groupImages(images, batchSize).map(packBatch);
+}
+
+/** Consecutive images, cut whenever a group reaches `batchSize` captions. */
+export function groupImages(images: readonly ImageCaptions[], batchSize: number): ImageCaptions[][] {
+  const groups: ImageCaptions[][] = [];
   let group: ImageCaptions[] = [];
   let n = 0;
   for (const img of images) {
     group.push(img);
     n += img.captions.length;
-    if (n >= batchSize) (batches.push(packBatch(group)), (group = []), (n = 0));
+    if (n >= batchSize) (groups.push(group), (group = []), (n = 0));
   }
-  if (group.length) batches.push(packBatch(group));
-  return batches;
+  if (group.length) groups.push(group);
+  return groups;
+}
+
+/** A batch's images in at most `parts` consecutive runs of about equal caption counts (none empty). */
+export function splitGroup(group: readonly ImageCaptions[], parts: number): ImageCaptions[][] {
+  const total = group.reduce((a, img) => a + img.captions.length, 0);
+  const out: ImageCaptions[][] = [];
+  let current: ImageCaptions[] = [];
+  let seen = 0;
+  for (const img of group) {
+    const n = img.captions.length;
+    const target = (total * (out.length + 1)) / parts;
+    // cut before this image when that lands nearer the next share boundary than cutting after it
+    if (current.length && out.length < parts - 1 && Math.abs(seen - target) <= Math.abs(seen + n - target)) {
+      out.push(current);
+      current = [];
+    }
+    current.push(img);
+    seen += n;
+  }
+  if (current.length) out.push(current);
+  return out;
 }
 
 export function packBatch(group: readonly ImageCaptions[]): Batch {

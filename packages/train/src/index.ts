@@ -5,5 +5,6 @@ export { loadCheckpoint, encodeCheckpoint, type Checkpoint } from './checkpoint.
 export { makeBatches, packBatch, type Batch, type ImageCaptions } from './batches.ts';
 export { maskedCrossEntropy } from './loss.ts';
 export { train, estimateLoss, createOptimizer, getLr, freshState, type EpochLog, type TrainState } from './loop.ts';
+export { ReplicaPool } from './replicas.ts';
 export { modelConfig } from './model-config.ts';
 export { lossCurveSvg } from './loss-curve.ts';

@@ -17,6 +17,7 @@ export interface TrainParams {
   lrDecay: number;           // step schedule factor per epoch
   clipNorm: number;          // global gradient-norm clip (0 = off)
   patience: number;          // early stopping: epochs without dev-loss improvement (0 = never stop early)
+  workers: number;           // data-parallel replicas per step (1 = this thread only; 2 uses a second core)
   resume: 'auto' | 'never';  // auto: continue an interrupted run from its last epoch checkpoint
   backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu'; // TF.js backend; auto = best available
 }
@@ -41,6 +42,7 @@ export const trainParamsSchema = {
     lrDecay: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 0.8 },
     clipNorm: { type: 'number', minimum: 0, default: 5 },
     patience: { type: 'integer', minimum: 0, default: 0 },
+    workers: { type: 'integer', minimum: 1, maximum: 16, default: 1 },
     resume: { enum: ['auto', 'never'], default: 'auto' },
     backend: { enum: ['auto', 'tensorflow', 'wasm', 'cpu'], default: 'auto' },
   },

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeBatches, packBatch, type ImageCaptions } from '../src/batches.ts';
+import { groupImages, makeBatches, packBatch, splitGroup, type ImageCaptions } from '../src/batches.ts';
 
 const ids = (...xs: number[]) => Int32Array.from(xs);
 const img = (imageId: string, ...captions: number[][]): ImageCaptions => ({ imageId, captions: captions.map((c) => ids(...c)) });
@@ -65,3 +65,13 @@ for (const c of batchCases) {
     for (const b of batches.slice(0, -1)) assert.ok(b.B >= c.batchSize, `non-final batch of ${b.B} < ${c.batchSize}`);
   });
 }
+
+test('splitGroup: consecutive runs of about equal caption counts, never empty, all images once', () => {
+  const group = [img('a', [2, 3], [2, 3]), img('b', [2, 3]), img('c', [2, 3], [2, 3], [2, 3]), img('d', [2, 3], [2, 3])];
+  const names = (parts: ImageCaptions[][]) => parts.map((p) => p.map((i) => i.imageId).join(''));
+  assert.deepEqual(names(splitGroup(group, 1)), ['abcd']);
+  assert.deepEqual(names(splitGroup(group, 2)), ['ab', 'cd']);   // 3 + 5 captions: the cut nearest 4
+  assert.deepEqual(names(splitGroup(group, 4)), ['a', 'b', 'c', 'd']);
+  assert.deepEqual(names(splitGroup(group.slice(0, 2), 4)), ['a', 'b']); // fewer images than parts
+  assert.deepEqual(groupImages(group, 4).flatMap((g) => splitGroup(g, 2)).flat(), group);
+});

@@ -20,7 +20,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 let tmp: string;
 const PARAMS: TrainParams = {
   decoder: 'attention-gru', epochs: 3, batchSize: 16, embedDim: 16, units: 32, heads: 2, layers: 1, dropout: 0.2, attentionReg: 0.1,
-  optimizer: 'adam', learningRate: 0.003, lrSchedule: 'step', lrDecay: 0.7, clipNorm: 5, patience: 0, resume: 'auto', backend: 'wasm',
+  optimizer: 'adam', learningRate: 0.003, lrSchedule: 'step', lrDecay: 0.7, clipNorm: 5, patience: 0, workers: 1, resume: 'auto', backend: 'wasm',
 };
 const dirs = (out: string) => ({ features: path.join(tmp, 'features'), tokenize: path.join(tmp, 'tokenize'), out: path.join(tmp, out) });
 const weights = (out: string) => readFileSync(path.join(tmp, out, 'checkpoint', 'weights.bin'));
