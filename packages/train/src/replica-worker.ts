@@ -29,8 +29,9 @@ parentPort!.on('message', async (msg: Message) => {
 });
 
 function step(m: CaptionModel, task: ReplicaTask): ReplicaResult {
-  return tf.tidy(() => {
-    const { loss, grads } = batchGradients(m, task.batch, task.features, new DropoutSeeds(task.dropoutSeed!, task.dropoutCount));
-    return { loss: loss.dataSync()[0], tokens: countTokens(task.batch), grads: concat(grads.map((g) => g.dataSync() as Float32Array)) };
-  });
+  // tidy returns tensors only: handed a big typed array, it would walk every element looking for tensors
+  const { loss, grads } = tf.tidy(() => batchGradients(m, task.batch, task.features, new DropoutSeeds(task.dropoutSeed!, task.dropoutCount)));
+  const result = { loss: loss.dataSync()[0], tokens: countTokens(task.batch), grads: concat(grads.map((g) => g.dataSync() as Float32Array)) };
+  tf.dispose([loss, ...grads]);
+  return result;
 }
