@@ -2,6 +2,8 @@
  * Teacher-forcing batches. A batch is whole images with all their captions, so each image's encoder
  * output is computed once and shared by its captions (gathered by `imageIndex`).
  */
+import type { Rng } from '@caption/core';
+
 export interface ImageCaptions {
   imageId: string;
   captions: Int32Array[];     // token ids, each [<start>, ..., <end>]
@@ -32,6 +34,23 @@ export function groupImages(images: readonly ImageCaptions[], batchSize: number)
   }
   if (group.length) groups.push(group);
   return groups;
+}
+
+/**
+ * Length bucketing: the (shuffled) images in pools of `poolBatches` batches, each pool sorted by its images'
+ * longest caption before it is cut into batches, and the batches shuffled again. A batch is padded to its longest
+ * caption, so batches of like lengths waste fewer padded steps; the pools keep the order random across the epoch.
+ */
+export function bucketByLength(images: readonly ImageCaptions[], batchSize: number, poolBatches: number, rng: Rng): ImageCaptions[][] {
+  const groups: ImageCaptions[][] = [];
+  for (const pool of groupImages(images, batchSize * poolBatches)) groups.push(...groupImages(byLength(pool), batchSize));
+  return rng.shuffle(groups);
+}
+
+/** Images ordered by their longest caption (stable: equal lengths keep their order). */
+export function byLength(images: readonly ImageCaptions[]): ImageCaptions[] {
+  const longest = (img: ImageCaptions) => Math.max(...img.captions.map((c) => c.length));
+  return images.map((img) => ({ img, n: longest(img) })).sort((a, b) => a.n - b.n).map((x) => x.img);
 }
 
 /** A batch's images in at most `parts` consecutive runs of about equal caption counts (none empty). */

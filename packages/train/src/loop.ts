@@ -5,7 +5,7 @@
  */
 import { Rng, createProgress, deriveSeed, type FeatureStore } from '@caption/core';
 import { tf, type TfBackend } from '@caption/core/tf';
-import { groupImages, makeBatches, packBatch, splitGroup, type Batch, type ImageCaptions } from './batches.ts';
+import { bucketByLength, byLength, groupImages, makeBatches, packBatch, splitGroup, type Batch, type ImageCaptions } from './batches.ts';
 import { maskedCrossEntropy } from './loss.ts';
 import { DropoutSeeds, type CaptionModel } from './models/index.ts';
 import type { TrainParams } from './params.ts';
@@ -163,11 +163,14 @@ export function batchLoss(model: CaptionModel, batch: Batch, feats: Float32Array
   });
 }
 
-/** Token-weighted mean loss over `images` (the dev loss), on this thread alone. */
+/**
+ * Token-weighted mean loss over `images` (the dev loss), on this thread alone. The mean does not depend on how
+ * images are batched, so they go in length order: batches of like lengths carry little padding.
+ */
 export function estimateLoss(model: CaptionModel, images: ImageCaptions[], data: TrainData, batchSize: number): number {
   let total = 0;
   let tokens = 0;
-  for (const batch of makeBatches(images, batchSize)) {
+  for (const batch of makeBatches(byLength(images), batchSize)) {
     const n = countTokens(batch);
     total += batchLoss(model, batch, data.features.batch(batch.imageIds)) * n;
     tokens += n;
@@ -180,7 +183,7 @@ async function estimateLossParallel(model: CaptionModel, images: ImageCaptions[]
   let total = 0;
   let tokens = 0;
   let weights: Float32Array | undefined = flattenWeights(model);
-  for (const group of groupImages(images, batchSize)) {
+  for (const group of groupImages(byLength(images), batchSize)) {
     const parts = splitGroup(group, replicas.size + 1).map(packBatch);
     const remote = replicas.losses(parts.slice(1).map((batch) => ({ weights: weights?.slice(), batch, features: data.features.batch(batch.imageIds) })));
     if (parts.length === replicas.size + 1) weights = undefined; // every replica has them now
@@ -225,8 +228,9 @@ async function trainEpochs(
     const epoch = state.epoch + 1;
     const lr = getLr(params, epoch);
     (optimizer as unknown as { learningRate: number }).learningRate = lr;
-    const order = new Rng(deriveSeed(seed, `epoch-${epoch}`)).shuffle(data.train);
-    const groups = groupImages(order, params.batchSize);
+    const rng = new Rng(deriveSeed(seed, `epoch-${epoch}`));
+    const order = rng.shuffle(data.train);
+    const groups = params.bucketBatches > 0 ? bucketByLength(order, params.batchSize, params.bucketBatches, rng) : groupImages(order, params.batchSize);
     const progress = createProgress(`[train] epoch ${epoch}/${params.epochs}`, order.reduce((a, img) => a + img.captions.length, 0), 'captions');
     let sum = 0;
     for (const group of groups) {

@@ -5,6 +5,7 @@ export interface TrainParams {
   decoder: (typeof DECODERS)[number]; // decoder architecture (one file each under src/models)
   epochs: number;            // max passes over the train captions
   batchSize: number;         // captions per step (whole images: all captions of an image go together)
+  bucketBatches: number;     // length bucketing: sort images by caption length within pools of this many batches (0 = off)
   embedDim: number;          // E: encoder projection and word-embedding size
   units: number;             // U: recurrent / attention / feed-forward units
   heads: number;             // transformer: attention heads
@@ -30,6 +31,7 @@ export const trainParamsSchema = {
     decoder: { enum: DECODERS, default: 'attention-gru' },
     epochs: { type: 'integer', minimum: 1, default: 10 },
     batchSize: { type: 'integer', minimum: 1, default: 64 },
+    bucketBatches: { type: 'integer', minimum: 0, default: 0 },
     embedDim: { type: 'integer', minimum: 1, default: 256 },
     units: { type: 'integer', minimum: 1, default: 512 },
     heads: { type: 'integer', minimum: 1, default: 2 },

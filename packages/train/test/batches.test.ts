@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { groupImages, makeBatches, packBatch, splitGroup, type ImageCaptions } from '../src/batches.ts';
+import { Rng } from '@caption/core';
+import { bucketByLength, byLength, groupImages, makeBatches, packBatch, splitGroup, type ImageCaptions } from '../src/batches.ts';
 
 const ids = (...xs: number[]) => Int32Array.from(xs);
 const img = (imageId: string, ...captions: number[][]): ImageCaptions => ({ imageId, captions: captions.map((c) => ids(...c)) });
@@ -74,4 +75,19 @@ test('splitGroup: consecutive runs of about equal caption counts, never empty, a
   assert.deepEqual(names(splitGroup(group, 4)), ['a', 'b', 'c', 'd']);
   assert.deepEqual(names(splitGroup(group.slice(0, 2), 4)), ['a', 'b']); // fewer images than parts
   assert.deepEqual(groupImages(group, 4).flatMap((g) => splitGroup(g, 2)).flat(), group);
+});
+
+test('bucketByLength: every image once; batches of like lengths pad less than plain batches; seeded', () => {
+  const rng = new Rng(7);
+  const images = Array.from({ length: 60 }, (_, i) => img(`i${i}`, ...Array.from({ length: 2 }, () => Array.from({ length: 3 + rng.int(15) }, () => 4))));
+  const padded = (groups: ImageCaptions[][]) => groups.map(packBatch).reduce((a, b) => a + b.B * b.T, 0);
+  const plain = groupImages(images, 8);
+  const bucketed = bucketByLength(images, 8, 5, new Rng(1));
+  assert.deepEqual(bucketed.flat().map((i) => i.imageId).sort(), images.map((i) => i.imageId).sort());
+  assert.equal(bucketed.length, plain.length);
+  assert.ok(padded(bucketed) < 0.9 * padded(plain), `${padded(bucketed)} vs ${padded(plain)} padded steps`);
+  assert.deepEqual(bucketByLength(images, 8, 5, new Rng(1)), bucketed);
+  assert.notDeepEqual(bucketByLength(images, 8, 5, new Rng(2)), bucketed); // batch order is shuffled
+  const lengths = byLength(images).map((i) => Math.max(...i.captions.map((c) => c.length)));
+  assert.deepEqual(lengths, [...lengths].sort((a, b) => a - b));
 });
