@@ -4,7 +4,8 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { initTf, tf } from '@caption/core/tf';
-import { assignWeights, batchGradients, batchLoss, concat, countTokens } from './loop.ts';
+import { assignWeights, concat } from './flat-weights.ts';
+import { batchGradients, batchLoss, countTokens } from './step.ts';
 import { createCaptionModel, DropoutSeeds, type CaptionModel } from './models/index.ts';
 import type { ReplicaInit, ReplicaResult, ReplicaTask } from './replicas.ts';
 

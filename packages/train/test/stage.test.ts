@@ -71,3 +71,17 @@ test('train: kill -9 during epoch 2, rerun -> resumes from the epoch-1 checkpoin
   assert.ok(weights('killed').equals(weights('a')), 'resumed run must end with the uninterrupted run\'s weights');
   assert.equal(readFileSync(path.join(out, 'manifest.json'), 'utf8'), readFileSync(path.join(tmp, 'a/manifest.json'), 'utf8'));
 });
+
+test('train: workers 2 + length buckets -> a kill -9 and resume still end with the uninterrupted run\'s weights', async () => {
+  const params = { ...PARAMS, workers: 2, bucketBatches: 2 };
+  await runTrain({ pipeline: 't', seed: 9, params }, dirs('w2'));
+  const script = path.join(tmp, 'child-w2.mts');
+  writeFileSync(script, `
+    import { runTrain } from ${JSON.stringify(path.join(here, '../src/stage.ts'))};
+    await runTrain({ pipeline: 't', seed: 9, params: ${JSON.stringify(params)} }, ${JSON.stringify(dirs('w2-killed'))});
+  `);
+  await runUntilFileThenKill(script, path.join(`${dirs('w2-killed').out}.partial`, '.epochs', 'epoch-1', 'state.json'));
+  assert.ok(!existsSync(path.join(dirs('w2-killed').out, 'manifest.json')));
+  await runTrain({ pipeline: 't', seed: 9, params }, dirs('w2-killed'));
+  assert.ok(weights('w2-killed').equals(weights('w2')));
+});

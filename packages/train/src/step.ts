@@ -1,0 +1,64 @@
+/**
+ * One training step on one thread, and the pieces the data-parallel step shares with it: batch tensors,
+ * masked loss + gradients, global-norm clipping + optimizer update, inference loss.
+ */
+import { type FeatureStore } from '@caption/core';
+import { tf } from '@caption/core/tf';
+import type { Batch } from './batches.ts';
+import { maskedCrossEntropy } from './loss.ts';
+import type { CaptionModel, DropoutSeeds } from './models/index.ts';
+
+export function getBatchTensors(batch: Batch, features: FeatureStore) {
+  return batchTensors(batch, features.batch(batch.imageIds), features.shape);
+}
+
+function batchTensors(batch: Batch, feats: Float32Array, [L, D]: readonly [number, number]) {
+  return {
+    feats: tf.tensor3d(feats, [batch.imageIds.length, L, D]),
+    imageIndex: tf.tensor1d(batch.imageIndex, 'int32'),
+    inputs: tf.tensor2d(batch.inputs, [batch.B, batch.T], 'int32'),
+    targets: tf.tensor2d(batch.targets, [batch.B, batch.T], 'int32'),
+  };
+}
+
+/** Target tokens that count in the loss (not <pad>): a batch part's weight when gradients are averaged. */
+export const countTokens = (batch: Batch) => batch.targets.reduce((a, id) => a + (id !== 0 ? 1 : 0), 0);
+
+/** Masked loss (+ the model's penalty) of one batch and its gradients in model.weights order; call in tf.tidy. */
+export function batchGradients(model: CaptionModel, batch: Batch, feats: Float32Array, dropout?: DropoutSeeds) {
+  const t = batchTensors(batch, feats, model.config.featureShape);
+  const vars = Object.values(model.weights);
+  const { value, grads } = tf.variableGrads(() => {
+    const aux: { penalty?: tf.Scalar } = {};
+    const loss = maskedCrossEntropy(model.forward(t.feats, t.imageIndex, t.inputs, { dropout, aux }), t.targets);
+    return aux.penalty ? tf.add(loss, aux.penalty) : loss;
+  }, vars);
+  return { loss: value, grads: vars.map((v) => grads[v.name]) };
+}
+
+export function trainStep(model: CaptionModel, optimizer: tf.Optimizer, batch: Batch, features: FeatureStore, clipNorm: number, dropout: DropoutSeeds): number {
+  return tf.tidy(() => {
+    const { loss, grads } = batchGradients(model, batch, features.batch(batch.imageIds), dropout);
+    applyGradients(model, optimizer, grads, clipNorm);
+    return loss.dataSync()[0];
+  });
+}
+
+/** Clip by global norm, then one optimizer update. */
+export function applyGradients(model: CaptionModel, optimizer: tf.Optimizer, grads: tf.Tensor[], clipNorm: number) {
+  let g = grads;
+  if (clipNorm > 0) {
+    const norm = tf.sqrt(tf.addN(grads.map((x) => tf.sum(tf.square(x)))));
+    const scale = tf.minimum(1, tf.div(clipNorm, tf.maximum(norm, 1e-6)));
+    g = grads.map((x) => tf.mul(x, scale));
+  }
+  optimizer.applyGradients(Object.fromEntries(Object.values(model.weights).map((v, i) => [v.name, g[i]])));
+}
+
+/** Masked mean loss of one batch in inference mode (no dropout). */
+export function batchLoss(model: CaptionModel, batch: Batch, feats: Float32Array): number {
+  return tf.tidy(() => {
+    const t = batchTensors(batch, feats, model.config.featureShape);
+    return maskedCrossEntropy(model.forward(t.feats, t.imageIndex, t.inputs), t.targets).dataSync()[0];
+  });
+}
