@@ -17,9 +17,9 @@ export interface Checkpoint {
   extra: Record<string, unknown>;  // e.g. backbone the features came from
 }
 
-/** Files of a checkpoint, relative to its directory. */
-export async function encodeCheckpoint(ckpt: Checkpoint): Promise<Record<string, Uint8Array | string>> {
-  const named = Object.entries(ckpt.model.weights).map(([name, tensor]) => ({ name, tensor }));
+/** Files of a checkpoint, relative to its directory; `weights` (model.weights order) replace the model's own. */
+export async function encodeCheckpoint(ckpt: Checkpoint, weights?: readonly tf.Tensor[]): Promise<Record<string, Uint8Array | string>> {
+  const named = Object.entries(ckpt.model.weights).map(([name, tensor], i) => ({ name, tensor: weights?.[i] ?? tensor }));
   const { data, specs } = await tf.io.encodeWeights(named);
   const modelJson = {
     format: CHECKPOINT_FORMAT,

@@ -9,14 +9,14 @@ import { flattenWeights, unflatten } from './flat-weights.ts';
 import type { TrainData } from './loop.ts';
 import type { CaptionModel, DropoutSeeds } from './models/index.ts';
 import type { ReplicaPool } from './replicas.ts';
-import { applyGradients, batchGradients, batchLoss, countTokens } from './step.ts';
+import { applyGradients, batchGradients, batchLoss, countTokens, type StepParams } from './step.ts';
 
 /**
  * One step over `parts` of a batch: replicas take parts 1.., this thread part 0 meanwhile; gradients are
  * averaged weighted by target tokens, so the step follows the whole batch's masked mean loss.
  */
 export async function parallelStep(
-  model: CaptionModel, optimizer: tf.Optimizer, parts: Batch[], data: TrainData, clipNorm: number,
+  model: CaptionModel, optimizer: tf.Optimizer, parts: Batch[], data: TrainData, params: StepParams,
   dropout: DropoutSeeds, replicas: ReplicaPool,
 ): Promise<number> {
   const weights = flattenWeights(model);
@@ -24,7 +24,7 @@ export async function parallelStep(
     weights: i === 0 ? weights : weights.slice(), batch, features: data.features.batch(batch.imageIds),
     dropoutSeed: deriveSeed(dropout.seed, `replica-${i + 1}`), dropoutCount: dropout.count,
   })));
-  const local = tf.tidy(() => batchGradients(model, parts[0], data.features.batch(parts[0].imageIds), dropout));
+  const local = tf.tidy(() => batchGradients(model, parts[0], data.features.batch(parts[0].imageIds), dropout, params.labelSmoothing));
   const results = await remote.catch((err) => {
     tf.dispose([local.loss, ...local.grads]);
     throw err;
@@ -35,7 +35,7 @@ export async function parallelStep(
     const share = tokens.map((n) => n / Math.max(total, 1));
     const perPart = [local.grads, ...results.map((r) => unflatten(model, r.grads))];
     const grads = local.grads.map((_, k) => tf.addN(perPart.map((g, p) => tf.mul(g[k], share[p]))));
-    applyGradients(model, optimizer, grads, clipNorm);
+    applyGradients(model, optimizer, grads, params.clipNorm);
     const loss = share[0] * local.loss.dataSync()[0] + results.reduce((a, r, p) => a + share[p + 1] * r.loss, 0);
     tf.dispose([local.loss, ...local.grads]);
     return loss;

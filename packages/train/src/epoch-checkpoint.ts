@@ -3,7 +3,8 @@
  * interrupted run exactly: weights, optimizer slots, loop state (epoch, step, history, dropout counter; the
  * data order is derived from the seed and epoch), plus config and vocabulary.
  *   .epochs/epoch-<N>/  model.json weights.bin vocabulary.json optimizer.bin optimizer.json state.json
- *   .epochs/best/       model.json weights.bin vocabulary.json   (the best dev epoch so far)
+ *                       [average.bin average.json: the weight average, with train.ema]
+ *   .epochs/best/       model.json weights.bin vocabulary.json   (the best dev epoch so far; averaged, with ema)
  * `state.json` is written last: an epoch dir without it was cut off and is ignored.
  */
 import { existsSync } from 'node:fs';
@@ -12,25 +13,29 @@ import path from 'node:path';
 import type { ArtifactWriter } from '@caption/core';
 import { tf } from '@caption/core/tf';
 import { encodeCheckpoint, loadCheckpoint, type Checkpoint } from './checkpoint.ts';
-import type { TrainState } from './loop.ts';
+import type { Resumed, TrainState } from './loop.ts';
 
 const DIR = '.epochs';
 
-export async function saveEpoch(writer: ArtifactWriter, ckpt: Checkpoint, optimizer: tf.Optimizer, state: TrainState, improved: boolean) {
+export async function saveEpoch(
+  writer: ArtifactWriter, ckpt: Checkpoint, optimizer: tf.Optimizer, state: TrainState, improved: boolean, average?: readonly tf.Tensor[],
+) {
   const dir = `${DIR}/epoch-${state.epoch}`;
   const files = await encodeCheckpoint(ckpt);
   for (const [name, bytes] of Object.entries(files)) await writer.write(`${dir}/${name}`, bytes);
   const slots = await optimizer.getWeights();
-  const { data, specs } = await tf.io.encodeWeights(slots.map((s, i) => ({ name: `slot-${i}`, tensor: s.tensor })));
-  await writer.write(`${dir}/optimizer.bin`, new Uint8Array(data as ArrayBuffer));
-  await writer.write(`${dir}/optimizer.json`, JSON.stringify(specs));
+  await writeTensors(writer, `${dir}/optimizer`, slots.map((s) => s.tensor));
+  if (average) await writeTensors(writer, `${dir}/average`, average);
   await writer.write(`${dir}/state.json`, JSON.stringify(state));
-  if (improved) for (const [name, bytes] of Object.entries(files)) await writer.write(`${DIR}/best/${name}`, bytes);
+  if (improved) {
+    const best = average ? await encodeCheckpoint(ckpt, average) : files;
+    for (const [name, bytes] of Object.entries(best)) await writer.write(`${DIR}/best/${name}`, bytes);
+  }
   if (state.epoch > 1) await writer.remove(`${DIR}/epoch-${state.epoch - 1}`);
 }
 
 /** Restore the latest complete epoch into `model` and `optimizer`; undefined when there is none. */
-export async function loadLatestEpoch(writer: ArtifactWriter, ckpt: Checkpoint, optimizer: tf.Optimizer): Promise<TrainState | undefined> {
+export async function loadLatestEpoch(writer: ArtifactWriter, ckpt: Checkpoint, optimizer: tf.Optimizer): Promise<Resumed | undefined> {
   const root = writer.path(DIR);
   if (!existsSync(root)) return undefined;
   const epochs = (await readdir(root))
@@ -41,11 +46,24 @@ export async function loadLatestEpoch(writer: ArtifactWriter, ckpt: Checkpoint, 
   if (!epochs.length) return undefined;
   const dir = path.join(root, `epoch-${epochs[0]}`);
   await assignWeights(ckpt, dir);
-  const bin = await readFile(path.join(dir, 'optimizer.bin'));
-  const specs = JSON.parse(await readFile(path.join(dir, 'optimizer.json'), 'utf8'));
-  const slots = tf.io.decodeWeights(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength), specs);
-  await optimizer.setWeights(specs.map((s: { name: string }) => ({ name: s.name, tensor: slots[s.name] })));
-  return JSON.parse(await readFile(path.join(dir, 'state.json'), 'utf8')) as TrainState;
+  const slots = await readTensors(path.join(dir, 'optimizer'));
+  await optimizer.setWeights(slots.map((tensor, i) => ({ name: `slot-${i}`, tensor })));
+  const average = existsSync(path.join(dir, 'average.bin')) ? await readTensors(path.join(dir, 'average')) : undefined;
+  return { state: JSON.parse(await readFile(path.join(dir, 'state.json'), 'utf8')) as TrainState, average };
+}
+
+/** Tensors in order as `<base>.bin` + `<base>.json` (TF.js weight specs named `slot-<i>`). */
+async function writeTensors(writer: ArtifactWriter, base: string, tensors: readonly tf.Tensor[]) {
+  const { data, specs } = await tf.io.encodeWeights(tensors.map((tensor, i) => ({ name: `slot-${i}`, tensor })));
+  await writer.write(`${base}.bin`, new Uint8Array(data as ArrayBuffer));
+  await writer.write(`${base}.json`, JSON.stringify(specs));
+}
+
+async function readTensors(base: string): Promise<tf.Tensor[]> {
+  const bin = await readFile(`${base}.bin`);
+  const specs = JSON.parse(await readFile(`${base}.json`, 'utf8')) as { name: string }[];
+  const named = tf.io.decodeWeights(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength), specs as never);
+  return specs.map((s) => named[s.name]);
 }
 
 /** The best epoch's weights in model.weights order (for restore-best after a resumed run). */

@@ -1,7 +1,8 @@
 /**
  * The training loop: seeded image order per epoch (optionally length-bucketed), teacher forcing, masked loss
  * (+ the model's own penalty), Adam/RMSprop with global-norm clipping and a per-epoch LR schedule, on this
- * thread or data-parallel over `workers` threads; dev loss after every epoch, early stopping with
+ * thread or data-parallel over `workers` threads; optional label smoothing and a moving average of the weights
+ * (`ema`: then the average is what gets scored and kept); dev loss after every epoch, early stopping with
  * restore-best, and an `onEpoch` hook that checkpoints everything a resume needs.
  */
 import { Rng, createProgress, deriveSeed, type FeatureStore } from '@caption/core';
@@ -12,6 +13,7 @@ import { DropoutSeeds, type CaptionModel, type CaptionModelConfig } from './mode
 import type { TrainParams } from './params.ts';
 import { ReplicaPool } from './replicas.ts';
 import { batchLoss, countTokens, trainStep } from './step.ts';
+import { WeightAverage } from './weight-average.ts';
 
 export { getBatchTensors } from './step.ts';
 
@@ -40,6 +42,12 @@ export interface TrainState {
 
 export const freshState = (): TrainState => ({ epoch: 0, step: 0, history: [], bestEpoch: 0, dropoutCount: 0 });
 
+/** Where an interrupted run left off: its loop state and, with `ema`, its weight average (model.weights order). */
+export interface Resumed {
+  state: TrainState;
+  average?: tf.Tensor[];
+}
+
 export function createOptimizer(params: Pick<TrainParams, 'optimizer' | 'learningRate'>): tf.Optimizer {
   return params.optimizer === 'rmsprop' ? tf.train.rmsprop(params.learningRate) : tf.train.adam(params.learningRate);
 }
@@ -67,30 +75,37 @@ export function estimateLoss(model: CaptionModel, images: ImageCaptions[], data:
 }
 
 export interface TrainHooks {
-  /** After each epoch, with `improved` when its dev loss is the best so far (checkpoint here). */
-  onEpoch?(state: TrainState, improved: boolean): Promise<void>;
-  /** Weights of the best epoch in model.weights order, when not in memory (after a resume). */
+  /**
+   * After each epoch, with `improved` when its dev loss is the best so far (checkpoint here). With `ema`,
+   * `average` holds the averaged weights: the ones that were scored, and that a resume needs back.
+   */
+  onEpoch?(state: TrainState, improved: boolean, average?: readonly tf.Tensor[]): Promise<void>;
+  /** Weights of the best epoch (averaged, with `ema`) in model.weights order, when not in memory (after a resume). */
   loadBest?(): Promise<tf.Tensor[] | undefined>;
   log(msg: string): void;
 }
 
 export async function train(
   model: CaptionModel, optimizer: tf.Optimizer, data: TrainData, params: TrainParams, seed: number,
-  hooks: TrainHooks, state: TrainState = freshState(), pool?: ReplicaPool,
+  hooks: TrainHooks, resumed?: Resumed, pool?: ReplicaPool,
 ): Promise<TrainState> {
   const replicas = params.workers > 1
-    ? pool ?? (await ReplicaPool.start(params.workers - 1, { config: model.config as CaptionModelConfig, backend: tf.getBackend() as TfBackend }))
+    ? pool ?? (await ReplicaPool.start(params.workers - 1, {
+      config: model.config as CaptionModelConfig, backend: tf.getBackend() as TfBackend, labelSmoothing: params.labelSmoothing,
+    }))
     : undefined;
+  const average = params.ema > 0 ? WeightAverage.start(model, params.ema, resumed?.average) : undefined;
   try {
-    return await trainEpochs(model, optimizer, data, params, seed, hooks, state, replicas);
+    return await trainEpochs(model, optimizer, data, params, seed, hooks, resumed?.state ?? freshState(), replicas, average);
   } finally {
+    average?.dispose();
     if (!pool) await replicas?.close();
   }
 }
 
 async function trainEpochs(
   model: CaptionModel, optimizer: tf.Optimizer, data: TrainData, params: TrainParams, seed: number,
-  hooks: TrainHooks, state: TrainState, replicas: ReplicaPool | undefined,
+  hooks: TrainHooks, state: TrainState, replicas: ReplicaPool | undefined, average: WeightAverage | undefined,
 ): Promise<TrainState> {
   const dropout = new DropoutSeeds(deriveSeed(seed, 'dropout'), state.dropoutCount);
   let best: tf.Tensor[] | undefined;
@@ -106,31 +121,33 @@ async function trainEpochs(
     let sum = 0;
     for (const group of groups) {
       const loss = replicas
-        ? await parallelStep(model, optimizer, splitGroup(group, params.workers).map(packBatch), data, params.clipNorm, dropout, replicas)
-        : trainStep(model, optimizer, packBatch(group), data.features, params.clipNorm, dropout);
+        ? await parallelStep(model, optimizer, splitGroup(group, params.workers).map(packBatch), data, params, dropout, replicas)
+        : trainStep(model, optimizer, packBatch(group), data.features, params, dropout);
+      average?.update(model);
       sum += loss;
       state.step++;
       progress.tick(group.reduce((a, img) => a + img.captions.length, 0), `loss ${loss.toFixed(3)}`);
     }
     progress.stop();
-    const devLoss = !data.dev.length ? NaN
+    const scoreDev = async () => !data.dev.length ? NaN
       : replicas ? await estimateLossParallel(model, data.dev, data, params.batchSize, replicas)
       : estimateLoss(model, data.dev, data, params.batchSize);
+    const devLoss = average ? await average.applied(model, scoreDev) : await scoreDev();
     const entry: EpochLog = { epoch, step: state.step, loss: sum / groups.length, dev_loss: devLoss, lr };
     const improved = !(devLoss >= bestLoss()); // NaN (no dev set) counts as improved: keep the latest
     state = { ...state, epoch, history: [...state.history, entry], bestEpoch: improved ? epoch : state.bestEpoch, dropoutCount: dropout.count };
     hooks.log(`epoch ${epoch}/${params.epochs} loss ${entry.loss.toFixed(4)} dev ${devLoss.toFixed(4)} lr ${lr.toPrecision(3)}${improved ? ' (best)' : ''}`);
     if (improved) {
       best?.forEach((w) => w.dispose());
-      best = Object.values(model.weights).map((w) => w.clone());
+      best = (average?.tensors ?? Object.values(model.weights)).map((w) => w.clone());
     }
-    await hooks.onEpoch?.(state, improved);
+    await hooks.onEpoch?.(state, improved, average?.tensors);
     if (params.patience > 0 && epoch - state.bestEpoch >= params.patience) {
       hooks.log(`early stop: no dev improvement for ${params.patience} epochs`);
       break;
     }
   }
-  // Restore the best dev epoch's weights (from memory, or from its checkpoint after a resume).
+  // Restore the best dev epoch's (averaged) weights (from memory, or from its checkpoint after a resume).
   const restored = best ?? (await hooks.loadBest?.()) ?? [];
   if (restored.length) Object.values(model.weights).forEach((w, i) => w.assign(restored[i]));
   restored.forEach((t) => t.dispose());

@@ -1,10 +1,15 @@
-/** Masked cross-entropy: mean over the non-<pad> target positions only. */
+/**
+ * Masked cross-entropy: mean over the non-<pad> target positions only. With label smoothing ε the target is
+ * (1 − ε)·one-hot + ε/V (Szegedy et al. 2016), i.e. (1 − ε)·NLL + ε·mean over the vocabulary of −log p: it keeps
+ * a small model on a small data set from driving every caption word to probability 1.
+ */
 import { tf } from '@caption/core/tf';
 
-export function maskedCrossEntropy(logits: tf.Tensor3D, targets: tf.Tensor2D): tf.Scalar {
+export function maskedCrossEntropy(logits: tf.Tensor3D, targets: tf.Tensor2D, smoothing = 0): tf.Scalar {
   const [B, T, V] = logits.shape;
   const logp = tf.logSoftmax(logits.reshape([B * T, V]));                    // [B*T, V]
-  const nll = tf.neg(tf.sum(tf.mul(tf.oneHot(targets.reshape([B * T]), V), logp), 1)); // [B*T]
+  let nll = tf.neg(tf.sum(tf.mul(tf.oneHot(targets.reshape([B * T]), V), logp), 1)); // [B*T]
+  if (smoothing > 0) nll = tf.add(tf.mul(nll, 1 - smoothing), tf.mul(tf.neg(tf.mean(logp, 1)), smoothing));
   const mask = tf.cast(tf.notEqual(targets.reshape([B * T]), 0), 'float32');
   return tf.div(tf.sum(tf.mul(nll, mask)), tf.maximum(tf.sum(mask), 1)) as tf.Scalar;
 }

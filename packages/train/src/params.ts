@@ -17,6 +17,9 @@ export interface TrainParams {
   lrSchedule: 'constant' | 'cosine' | 'step'; // per epoch: cosine to 10% of peak, or × lrDecay each epoch
   lrDecay: number;           // step schedule factor per epoch
   clipNorm: number;          // global gradient-norm clip (0 = off)
+  labelSmoothing: number;    // ε of the training loss's smoothed targets (0 = plain cross-entropy; the dev loss is never smoothed)
+  ema: number;               // decay of an exponential moving average of the weights, kept after every step (0 = off);
+                             // when on, the average is what the dev loss scores and what the checkpoint holds
   patience: number;          // early stopping: epochs without dev-loss improvement (0 = never stop early)
   workers: number;           // data-parallel replicas per step (1 = this thread only; 2 uses a second core)
   resume: 'auto' | 'never';  // auto: continue an interrupted run from its last epoch checkpoint
@@ -43,6 +46,8 @@ export const trainParamsSchema = {
     lrSchedule: { enum: ['constant', 'cosine', 'step'], default: 'constant' },
     lrDecay: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 0.8 },
     clipNorm: { type: 'number', minimum: 0, default: 5 },
+    labelSmoothing: { type: 'number', minimum: 0, maximum: 0.5, default: 0 },
+    ema: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0 },
     patience: { type: 'integer', minimum: 0, default: 0 },
     workers: { type: 'integer', minimum: 1, maximum: 16, default: 1 },
     resume: { enum: ['auto', 'never'], default: 'auto' },

@@ -12,12 +12,14 @@ import type { ReplicaInit, ReplicaResult, ReplicaTask } from './replicas.ts';
 type Message = { type: 'init'; init: ReplicaInit } | { type: 'step' | 'loss'; task: ReplicaTask };
 
 let model: CaptionModel | undefined;
+let smoothing = 0;
 
 parentPort!.on('message', async (msg: Message) => {
   try {
     if (msg.type === 'init') {
       await initTf(msg.init.backend);
       model = createCaptionModel(msg.init.config, 0);
+      smoothing = msg.init.labelSmoothing ?? 0;
       parentPort!.postMessage({ ok: true });
       return;
     }
@@ -31,7 +33,7 @@ parentPort!.on('message', async (msg: Message) => {
 
 function step(m: CaptionModel, task: ReplicaTask): ReplicaResult {
   // tidy returns tensors only: handed a big typed array, it would walk every element looking for tensors
-  const { loss, grads } = tf.tidy(() => batchGradients(m, task.batch, task.features, new DropoutSeeds(task.dropoutSeed!, task.dropoutCount)));
+  const { loss, grads } = tf.tidy(() => batchGradients(m, task.batch, task.features, new DropoutSeeds(task.dropoutSeed!, task.dropoutCount), smoothing));
   const result = { loss: loss.dataSync()[0], tokens: countTokens(task.batch), grads: concat(grads.map((g) => g.dataSync() as Float32Array)) };
   tf.dispose([loss, ...grads]);
   return result;

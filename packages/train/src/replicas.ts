@@ -30,6 +30,7 @@ export interface ReplicaResult {
 export interface ReplicaInit {
   config: CaptionModelConfig;
   backend: TfBackend;
+  labelSmoothing?: number;    // of the training loss (train.labelSmoothing)
 }
 
 type Reply = { ok: true; result?: ReplicaResult } | { ok: false; error: string };

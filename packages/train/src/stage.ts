@@ -52,10 +52,10 @@ export async function runTrain(
     resumeKey: params.resume === 'auto' ? sha256(canonicalJson({ params, seed: p.seed, upstream })) : undefined,
   });
   const resumed = writer.resumed ? await loadLatestEpoch(writer, ckpt, optimizer) : undefined;
-  if (resumed) log.info(`resuming after epoch ${resumed.epoch} (step ${resumed.step})`);
+  if (resumed) log.info(`resuming after epoch ${resumed.state.epoch} (step ${resumed.state.step})`);
 
   const state = await train(model, optimizer, data, params, seed, {
-    onEpoch: (s, improved) => saveEpoch(writer, ckpt, optimizer, s, improved),
+    onEpoch: (s, improved, average) => saveEpoch(writer, ckpt, optimizer, s, improved, average),
     loadBest: () => loadBestWeights(writer, ckpt),
     log: log.info,
   }, resumed);

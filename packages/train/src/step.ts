@@ -7,6 +7,10 @@ import { tf } from '@caption/core/tf';
 import type { Batch } from './batches.ts';
 import { maskedCrossEntropy } from './loss.ts';
 import type { CaptionModel, DropoutSeeds } from './models/index.ts';
+import type { TrainParams } from './params.ts';
+
+/** The train params a step reads. */
+export type StepParams = Pick<TrainParams, 'clipNorm' | 'labelSmoothing'>;
 
 export function getBatchTensors(batch: Batch, features: FeatureStore) {
   return batchTensors(batch, features.batch(batch.imageIds), features.shape);
@@ -24,22 +28,25 @@ function batchTensors(batch: Batch, feats: Float32Array, [L, D]: readonly [numbe
 /** Target tokens that count in the loss (not <pad>): a batch part's weight when gradients are averaged. */
 export const countTokens = (batch: Batch) => batch.targets.reduce((a, id) => a + (id !== 0 ? 1 : 0), 0);
 
-/** Masked loss (+ the model's penalty) of one batch and its gradients in model.weights order; call in tf.tidy. */
-export function batchGradients(model: CaptionModel, batch: Batch, feats: Float32Array, dropout?: DropoutSeeds) {
+/**
+ * Masked loss (label-smoothed by `smoothing`, + the model's penalty) of one batch and its gradients in
+ * model.weights order; call in tf.tidy.
+ */
+export function batchGradients(model: CaptionModel, batch: Batch, feats: Float32Array, dropout?: DropoutSeeds, smoothing = 0) {
   const t = batchTensors(batch, feats, model.config.featureShape);
   const vars = Object.values(model.weights);
   const { value, grads } = tf.variableGrads(() => {
     const aux: { penalty?: tf.Scalar } = {};
-    const loss = maskedCrossEntropy(model.forward(t.feats, t.imageIndex, t.inputs, { dropout, aux }), t.targets);
+    const loss = maskedCrossEntropy(model.forward(t.feats, t.imageIndex, t.inputs, { dropout, aux }), t.targets, smoothing);
     return aux.penalty ? tf.add(loss, aux.penalty) : loss;
   }, vars);
   return { loss: value, grads: vars.map((v) => grads[v.name]) };
 }
 
-export function trainStep(model: CaptionModel, optimizer: tf.Optimizer, batch: Batch, features: FeatureStore, clipNorm: number, dropout: DropoutSeeds): number {
+export function trainStep(model: CaptionModel, optimizer: tf.Optimizer, batch: Batch, features: FeatureStore, params: StepParams, dropout: DropoutSeeds): number {
   return tf.tidy(() => {
-    const { loss, grads } = batchGradients(model, batch, features.batch(batch.imageIds), dropout);
-    applyGradients(model, optimizer, grads, clipNorm);
+    const { loss, grads } = batchGradients(model, batch, features.batch(batch.imageIds), dropout, params.labelSmoothing);
+    applyGradients(model, optimizer, grads, params.clipNorm);
     return loss.dataSync()[0];
   });
 }
@@ -55,7 +62,7 @@ export function applyGradients(model: CaptionModel, optimizer: tf.Optimizer, gra
   optimizer.applyGradients(Object.fromEntries(Object.values(model.weights).map((v, i) => [v.name, g[i]])));
 }
 
-/** Masked mean loss of one batch in inference mode (no dropout). */
+/** Masked mean loss of one batch in inference mode (no dropout, no smoothing: comparable across runs). */
 export function batchLoss(model: CaptionModel, batch: Batch, feats: Float32Array): number {
   return tf.tidy(() => {
     const t = batchTensors(batch, feats, model.config.featureShape);

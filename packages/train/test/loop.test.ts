@@ -9,6 +9,7 @@ import type { ImageCaptions } from '../src/batches.ts';
 import { createOptimizer, estimateLoss, getBatchTensors, getLr, train, type TrainData } from '../src/loop.ts';
 import { makeBatches } from '../src/batches.ts';
 import { createCaptionModel } from '../src/models/index.ts';
+import { WeightAverage } from '../src/weight-average.ts';
 import type { TrainParams } from '../src/params.ts';
 
 const L = 4;
@@ -48,7 +49,7 @@ const TRAIN: ImageCaptions[] = [
 ];
 const PARAMS: TrainParams = {
   decoder: 'attention-gru', epochs: 30, batchSize: 2, bucketBatches: 0, embedDim: 8, units: 16, heads: 2, layers: 1, dropout: 0, attentionReg: 0,
-  optimizer: 'adam', learningRate: 0.02, lrSchedule: 'constant', lrDecay: 0.8, clipNorm: 5, patience: 0, workers: 1, resume: 'never', backend: 'wasm',
+  optimizer: 'adam', learningRate: 0.02, lrSchedule: 'constant', lrDecay: 0.8, clipNorm: 5, labelSmoothing: 0, ema: 0, patience: 0, workers: 1, resume: 'never', backend: 'wasm',
 };
 const fit = async (m: ReturnType<typeof model>, data: TrainData, params: TrainParams, seed: number) =>
   (await train(m, createOptimizer(params), data, params, seed, { log: () => undefined })).history;
@@ -138,7 +139,8 @@ test('train: workers 2 (a replica thread) follows the same gradients as one thre
   // batches of 2 images (4 captions): each replica gets one image
   const images: ImageCaptions[] = [...TRAIN, { ...TRAIN[0], imageId: 'img-a.jpg' }, { ...TRAIN[1], imageId: 'img-b.jpg' }];
   const data: TrainData = { train: images, dev: TRAIN, features: store };
-  const params = { ...PARAMS, epochs: 3, batchSize: 4 };
+  // label smoothing on: the replica must smooth its part's loss as this thread does
+  const params = { ...PARAMS, epochs: 3, batchSize: 4, labelSmoothing: 0.1 };
   const run = async (workers: number) => {
     const m = model(21);
     const { history } = await train(m, createOptimizer(params), data, { ...params, workers }, 21, { log: () => undefined });
@@ -157,4 +159,35 @@ test('train: workers 2 (a replica thread) follows the same gradients as one thre
   assert.ok(two.history[2].loss < two.history[0].loss);
   // same seed and workers -> the same bytes
   assert.deepEqual((await run(2)).weights, two.weights);
+});
+
+test('WeightAverage: avg <- decay*avg + (1 - decay)*w after each update; applied() swaps the average in and back', async () => {
+  const m = model(8);
+  const w0 = Object.values(m.weights).map((w) => Array.from(w.dataSync()));
+  const avg = WeightAverage.start(m, 0.75);
+  Object.values(m.weights).forEach((w) => w.assign(tf.fill(w.shape, 2)));
+  avg.update(m);
+  Object.values(m.weights).forEach((w) => w.assign(tf.fill(w.shape, -1)));
+  avg.update(m);
+  // 0.75*(0.75*w0 + 0.25*2) + 0.25*(-1)
+  const expected = w0.map((w) => w.map((x) => 0.75 * (0.75 * x + 0.5) - 0.25));
+  const seen = await avg.applied(m, () => Object.values(m.weights).map((w) => Array.from(w.dataSync())));
+  const maxDiff = Math.max(...seen.flatMap((w, i) => w.map((x, j) => Math.abs(x - expected[i][j]))));
+  assert.ok(maxDiff < 1e-6, `max |avg - expected| = ${maxDiff}`);
+  assert.ok(Object.values(m.weights).every((w) => w.dataSync().every((x) => x === -1)), 'live weights are back after applied()');
+  avg.dispose();
+});
+
+test('train with ema: the dev loss scores the averaged weights, and those are what the model keeps', async () => {
+  const data: TrainData = { train: TRAIN, dev: TRAIN, features: store };
+  const params = { ...PARAMS, epochs: 6, ema: 0.9 };
+  const averaged = model(12);
+  const history = await fit(averaged, data, params, 12);
+  const bestDev = Math.min(...history.map((h) => h.dev_loss));
+  assert.ok(Math.abs(estimateLoss(averaged, TRAIN, data, 4) - bestDev) < 1e-4);
+  // the same run without the average: identical train losses (the average never feeds back), other dev losses
+  const raw = model(12);
+  const plain = await fit(raw, data, { ...params, ema: 0 }, 12);
+  assert.deepEqual(plain.map((h) => h.loss), history.map((h) => h.loss));
+  assert.ok(plain.every((h, i) => Math.abs(h.dev_loss - history[i].dev_loss) > 1e-4));
 });

@@ -58,3 +58,14 @@ test('maskedCrossEntropy: an all-pad batch is 0, not NaN', () => {
   const loss = tf.tidy(() => maskedCrossEntropy(tf.tensor3d([[[1, 2], [3, 4]]]), tf.tensor2d([[0, 0]], [1, 2], 'int32')).dataSync()[0]);
   assert.equal(loss, 0);
 });
+
+test('maskedCrossEntropy with label smoothing ε: (1 − ε)·NLL + ε·mean −log p over the vocabulary, pads still ignored', () => {
+  const eps = 0.1;
+  const smoothed = (row: number[], target: number) =>
+    (1 - eps) * nll(row, target) + (eps * row.reduce((a, _, v) => a + nll(row, v), 0)) / row.length;
+  const expected = (smoothed(logits[0][0], 1) + smoothed(logits[0][1], 3) + smoothed(logits[1][0], 2) + smoothed(logits[1][1], 1)) / 4;
+  const loss = tf.tidy(() => maskedCrossEntropy(tf.tensor3d(logits), tf.tensor2d(targets, [2, 3], 'int32'), eps).dataSync()[0]);
+  assert.ok(Math.abs(loss - expected) < 1e-5, `loss ${loss} vs ${expected}`);
+  const plain = tf.tidy(() => maskedCrossEntropy(tf.tensor3d(logits), tf.tensor2d(targets, [2, 3], 'int32')).dataSync()[0]);
+  assert.ok(Math.abs(loss - plain) > 1e-3, 'smoothing must change the loss of this fixture');
+});

@@ -20,7 +20,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 let tmp: string;
 const PARAMS: TrainParams = {
   decoder: 'attention-gru', epochs: 3, batchSize: 16, bucketBatches: 0, embedDim: 16, units: 32, heads: 2, layers: 1, dropout: 0.2, attentionReg: 0.1,
-  optimizer: 'adam', learningRate: 0.003, lrSchedule: 'step', lrDecay: 0.7, clipNorm: 5, patience: 0, workers: 1, resume: 'auto', backend: 'wasm',
+  optimizer: 'adam', learningRate: 0.003, lrSchedule: 'step', lrDecay: 0.7, clipNorm: 5, labelSmoothing: 0, ema: 0, patience: 0, workers: 1, resume: 'auto', backend: 'wasm',
 };
 const dirs = (out: string) => ({ features: path.join(tmp, 'features'), tokenize: path.join(tmp, 'tokenize'), out: path.join(tmp, out) });
 const weights = (out: string) => readFileSync(path.join(tmp, out, 'checkpoint', 'weights.bin'));
@@ -72,8 +72,9 @@ test('train: kill -9 during epoch 2, rerun -> resumes from the epoch-1 checkpoin
   assert.equal(readFileSync(path.join(out, 'manifest.json'), 'utf8'), readFileSync(path.join(tmp, 'a/manifest.json'), 'utf8'));
 });
 
-test('train: workers 2 + length buckets -> a kill -9 and resume still end with the uninterrupted run\'s weights', async () => {
-  const params = { ...PARAMS, workers: 2, bucketBatches: 2 };
+test('train: workers 2 + length buckets + label smoothing + ema -> a kill -9 and resume still end with the uninterrupted run\'s weights', async () => {
+  // ema: the weight average must come back from the epoch checkpoint too
+  const params = { ...PARAMS, workers: 2, bucketBatches: 2, labelSmoothing: 0.1, ema: 0.99 };
   await runTrain({ pipeline: 't', seed: 9, params }, dirs('w2'));
   const script = path.join(tmp, 'child-w2.mts');
   writeFileSync(script, `
