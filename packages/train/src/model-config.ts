@@ -11,7 +11,10 @@ export function modelConfig(params: TrainParams, featureShape: [number, number],
       return { ...common, decoder: 'attention-gru', embedDim: E, units: U, dropout, attentionReg: params.attentionReg };
     case 'transformer':
       // The position table must also cover evaluate's decoding length: at least 64 rows.
-      return { ...common, decoder: 'transformer', embedDim: E, units: U, dropout, heads: params.heads, maxLength: Math.max(maxLength, 64) };
+      return {
+        ...common, decoder: 'transformer', embedDim: E, units: U, dropout, heads: params.heads, maxLength: Math.max(maxLength, 64),
+        ...(params.residualDropout > 0 ? { residualDropout: params.residualDropout } : {}),
+      };
     case 'init-gru':
       return { ...common, decoder: 'init-gru', embedDim: E, units: U, dropout, layers: params.layers };
     case 'merge-lstm':

@@ -3,11 +3,14 @@
  *
  *   encoder   features [K, L, D] -> layer norm -> relu(dense) [K, L, E]
  *             -> multi-head self-attention + residual -> layer norm          -> enc [K, L, E]
- *   decoder   x = embed(token)·√E + position embedding                       [B, T, E]
- *             -> causal multi-head self-attention + residual -> layer norm
- *             -> cross-attention to enc + residual -> layer norm
+ *   decoder   x = embed(token)·√E + position embedding -> dropout'           [B, T, E]
+ *             -> causal multi-head self-attention -> dropout' + residual -> layer norm
+ *             -> cross-attention to enc -> dropout' + residual -> layer norm
  *             -> dense relu (U) -> dropout -> dense (E) + residual -> layer norm -> dropout
  *             -> dense                                                      -> logits [B, T, V]
+ *
+ * dropout' (`residualDropout`, off by default) is the original Transformer's (Vaswani et al. 2017) dropout on the
+ * embedding sum and on each attention sub-layer's output before its residual add; the Keras example has none.
  *
  * Layer norm and attention are written from tf ops (Keras semantics: MultiHeadAttention with key_dim = E per
  * head and biased q/k/v/output projections; LayerNormalization with ε = 1e-3). Teacher forcing is one parallel
@@ -33,9 +36,11 @@ export interface TransformerConfig {
   keyDim?: number;                // K: query/key/value size per head (default E, as Keras key_dim=embed_dim)
   maxLength?: number;             // longest decoder input, the rows of the position embedding (default 64)
   dropout?: number;               // rate after the FFN hidden layer and before the output dense (training only)
+  residualDropout?: number;       // rate on the embedding sum and the attention outputs before their residual adds
 }
 
 type Spec = Parameters<typeof initWeights>[1];
+type Dropout = (x: tf.Tensor2D) => tf.Tensor2D;
 
 const EPSILON = 1e-3;   // Keras LayerNormalization default
 const MASKED = -1e9;    // added to attention logits of positions a query may not see
@@ -115,19 +120,20 @@ export function createTransformer(config: TransformerConfig, seed: number): Capt
    * The decoder block over tokens [B, T] given cross keys/values [B, H, L, K]: returns the final hidden states
    * [B*T, E] (before the output dense) and the cross-attention weights [B*H, T, L].
    */
-  function decode(tokens: tf.Tensor2D, keys: tf.Tensor4D, values: tf.Tensor4D, dropout?: (x: tf.Tensor2D) => tf.Tensor2D) {
+  function decode(tokens: tf.Tensor2D, keys: tf.Tensor4D, values: tf.Tensor4D, dropout?: Dropout, residualDropout?: Dropout) {
     const [B, T] = tokens.shape;
     if (T > maxLength) throw new PipelineError('config', `transformer: input of ${T} tokens exceeds maxLength ${maxLength}`);
     const L = keys.shape[2];
     const heads = (x: tf.Tensor4D) => x.reshape([B * H, L, K]) as tf.Tensor3D;
     const drop = dropout ?? ((x: tf.Tensor2D) => x);
+    const dropResidual = residualDropout ?? ((x: tf.Tensor2D) => x);
     const embedded = tf.mul(tf.gather(w['decoder/token_embedding'], tokens.reshape([B * T])), Math.sqrt(E)).reshape([B, T, E]);
     const positions = tf.slice(w['decoder/position_embedding'], [0, 0], [T, E]);                   // [T, E]
-    const x = tf.add(embedded, positions) as tf.Tensor3D;                                           // [B, T, E]
+    const x = dropResidual(tf.add(embedded, positions).reshape([B * T, E]) as tf.Tensor2D).reshape([B, T, E]) as tf.Tensor3D;
     const self = attend('decoder/attention_1', x, project(x, 'decoder/attention_1/key'), project(x, 'decoder/attention_1/value'), causalMask(T));
-    const out1 = norm(tf.add(x.reshape([B * T, E]), self.out), 'decoder/layernorm_1');             // [B*T, E]
+    const out1 = norm(tf.add(x.reshape([B * T, E]), dropResidual(self.out)), 'decoder/layernorm_1'); // [B*T, E]
     const cross = attend('decoder/attention_2', out1.reshape([B, T, E]), heads(keys), heads(values));
-    const out2 = norm(tf.add(out1, cross.out), 'decoder/layernorm_2');                              // [B*T, E]
+    const out2 = norm(tf.add(out1, dropResidual(cross.out)), 'decoder/layernorm_2');                // [B*T, E]
     const ffn = linear(drop(tf.relu(linear(out2, 'decoder/ffn_1'))), 'decoder/ffn_2');              // [B*T, E]
     const out3 = drop(norm(tf.add(ffn, out2), 'decoder/layernorm_3'));                              // [B*T, E]
     return { hidden: out3, crossWeights: cross.weights };
@@ -140,10 +146,11 @@ export function createTransformer(config: TransformerConfig, seed: number): Capt
       const [B, T] = inputs.shape;
       // Captions of the same image share one encoder pass; gather expands it to the batch.
       const { keys, values } = encode(features);
-      const rate = config.dropout ?? 0;
-      const dropout = opts.dropout ? (x: tf.Tensor2D) => opts.dropout!.apply(x, rate) : undefined;
+      const seeds = opts.dropout;
+      const dropout = seeds ? (x: tf.Tensor2D) => seeds.apply(x, config.dropout ?? 0) : undefined;
+      const residualDropout = seeds ? (x: tf.Tensor2D) => seeds.apply(x, config.residualDropout ?? 0) : undefined;
       const byCaption = (x: tf.Tensor4D) => tf.gather(x, imageIndex) as tf.Tensor4D;             // [B, H, L, K]
-      const { hidden } = decode(inputs, byCaption(keys), byCaption(values), dropout);
+      const { hidden } = decode(inputs, byCaption(keys), byCaption(values), dropout, residualDropout);
       return linear(hidden, 'decoder/output').reshape([B, T, V]) as tf.Tensor3D;                    // [B, T, V]
     },
     start(features) {

@@ -2,7 +2,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { PipelineError } from '@caption/core';
 import { initTf, tf } from '@caption/core/tf';
-import { createCaptionModel, type CaptionModelConfig } from '../../src/models/index.ts';
+import { createCaptionModel, DropoutSeeds, type CaptionModelConfig } from '../../src/models/index.ts';
 import { describeDecoderContract, int2d, maxDiff, randomFeatures, values, type ModelOverrides } from './contract.ts';
 
 const CONFIG: CaptionModelConfig = {
@@ -77,5 +77,20 @@ test('transformer: inputs longer than maxLength are a config error', () => {
   tf.tidy(() => {
     assert.throws(() => m.forward(features(1), tf.tensor1d([0], 'int32'), int2d([[2, 4, 5, 6, 7, 8, 9]])),
       (e: unknown) => e instanceof PipelineError && e.code === 'config' && /maxLength 6/.test(e.message));
+  });
+});
+
+test('transformer: residualDropout drops the embedding sum and attention outputs in training only', () => {
+  const plain = createCaptionModel({ ...CONFIG, dropout: 0 }, 5);
+  const residual = createCaptionModel({ ...CONFIG, dropout: 0, residualDropout: 0.3 }, 5);
+  tf.tidy(() => {
+    const args = [features(2), tf.tensor1d([0, 1], 'int32'), int2d([[2, 4, 5], [2, 6, 7]])] as const;
+    const infer = (m: typeof plain) => Array.from(m.forward(...args).dataSync());
+    const train = (m: typeof plain, seed: number) => Array.from(m.forward(...args, { dropout: new DropoutSeeds(seed) }).dataSync());
+    // inference ignores the rate; training without it is inference (dropout 0 everywhere)
+    assert.deepEqual(infer(residual), infer(plain));
+    assert.deepEqual(train(plain, 1), infer(plain));
+    assert.ok(maxDiff(train(residual, 1), infer(residual)) > 1e-3, 'residual dropout must change training outputs');
+    assert.deepEqual(train(residual, 1), train(residual, 1));
   });
 });
