@@ -14,6 +14,7 @@ export function modelConfig(params: TrainParams, featureShape: [number, number],
       return {
         ...common, decoder: 'transformer', embedDim: E, units: U, dropout, heads: params.heads, maxLength: Math.max(maxLength, 64),
         ...(params.residualDropout > 0 ? { residualDropout: params.residualDropout } : {}),
+        ...(params.encoderDropout > 0 ? { encoderDropout: params.encoderDropout } : {}),
       };
     case 'init-gru':
       return { ...common, decoder: 'init-gru', embedDim: E, units: U, dropout, layers: params.layers };

@@ -12,6 +12,7 @@ export interface TrainParams {
   layers: number;            // init-gru: stacked GRUs
   dropout: number;           // dropout rate in training (where the architecture has dropout)
   residualDropout: number;   // transformer: dropout on the embedding sum and attention outputs before their residual adds
+  encoderDropout: number;    // transformer: dropout on the projected image features
   attentionReg: number;      // attention-gru: doubly-stochastic attention regulariser λ (0 = off)
   optimizer: 'adam' | 'rmsprop';
   learningRate: number;      // peak step size
@@ -42,6 +43,7 @@ export const trainParamsSchema = {
     layers: { type: 'integer', minimum: 1, default: 3 },
     dropout: { type: 'number', minimum: 0, maximum: 0.9, default: 0 },
     residualDropout: { type: 'number', minimum: 0, maximum: 0.9, default: 0 },
+    encoderDropout: { type: 'number', minimum: 0, maximum: 0.9, default: 0 },
     attentionReg: { type: 'number', minimum: 0, default: 0 },
     optimizer: { enum: ['adam', 'rmsprop'], default: 'adam' },
     learningRate: { type: 'number', exclusiveMinimum: 0, default: 0.001 },

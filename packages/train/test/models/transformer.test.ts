@@ -80,9 +80,9 @@ test('transformer: inputs longer than maxLength are a config error', () => {
   });
 });
 
-test('transformer: residualDropout drops the embedding sum and attention outputs in training only', () => {
+for (const option of ['residualDropout', 'encoderDropout'] as const) test(`transformer: ${option} changes training outputs only, reproducibly per seed`, () => {
   const plain = createCaptionModel({ ...CONFIG, dropout: 0 }, 5);
-  const residual = createCaptionModel({ ...CONFIG, dropout: 0, residualDropout: 0.3 }, 5);
+  const residual = createCaptionModel({ ...CONFIG, dropout: 0, [option]: 0.3 }, 5);
   tf.tidy(() => {
     const args = [features(2), tf.tensor1d([0, 1], 'int32'), int2d([[2, 4, 5], [2, 6, 7]])] as const;
     const infer = (m: typeof plain) => Array.from(m.forward(...args).dataSync());
