@@ -123,9 +123,9 @@ async function trainEpochs(
       const loss = replicas
         ? await parallelStep(model, optimizer, splitGroup(group, params.workers).map(packBatch), data, params, dropout, replicas)
         : trainStep(model, optimizer, packBatch(group), data.features, params, dropout);
-      average?.update(model);
-      sum += loss;
       state.step++;
+      average?.update(model, state.step);
+      sum += loss;
       progress.tick(group.reduce((a, img) => a + img.captions.length, 0), `loss ${loss.toFixed(3)}`);
     }
     progress.stop();

@@ -1,6 +1,8 @@
 /**
  * An exponential moving average of the weights (Polyak averaging, as tf.train.ExponentialMovingAverage):
- * after every optimizer step avg ← decay·avg + (1 − decay)·w. The average of the last ~1/(1 − decay) steps
+ * after every optimizer step avg ← d·avg + (1 − d)·w with d = min(decay, (1 + step) / (10 + step)), TF's
+ * `num_updates` warm-up, so the first epochs' average is not mostly the random initial weights. The average of the
+ * last ~1/(1 − decay) steps
  * sits nearer the middle of the loss valley than the last step does, so it scores and captions better than
  * the raw weights at no training cost. It lives on the main thread: replicas only ever see the live weights.
  */
@@ -16,9 +18,11 @@ export class WeightAverage {
     return new WeightAverage(decay, from.map((t) => tf.variable(t, false)));
   }
 
-  update(model: CaptionModel): void {
+  /** After optimizer step `step` (1-based, counted over the whole run, so a resumed run goes on identically). */
+  update(model: CaptionModel, step: number): void {
     const live = Object.values(model.weights);
-    tf.tidy(() => this.averages.forEach((a, i) => a.assign(tf.add(tf.mul(a, this.decay), tf.mul(live[i], 1 - this.decay)))));
+    const d = Math.min(this.decay, (1 + step) / (10 + step));
+    tf.tidy(() => this.averages.forEach((a, i) => a.assign(tf.add(tf.mul(a, d), tf.mul(live[i], 1 - d)))));
   }
 
   /** The averaged weights in model.weights order (the caller must not dispose them). */

@@ -161,16 +161,16 @@ test('train: workers 2 (a replica thread) follows the same gradients as one thre
   assert.deepEqual((await run(2)).weights, two.weights);
 });
 
-test('WeightAverage: avg <- decay*avg + (1 - decay)*w after each update; applied() swaps the average in and back', async () => {
+test('WeightAverage: avg <- d*avg + (1 - d)*w, d = min(decay, (1 + step)/(10 + step)); applied() swaps it in and back', async () => {
   const m = model(8);
   const w0 = Object.values(m.weights).map((w) => Array.from(w.dataSync()));
   const avg = WeightAverage.start(m, 0.75);
   Object.values(m.weights).forEach((w) => w.assign(tf.fill(w.shape, 2)));
-  avg.update(m);
+  avg.update(m, 1);   // warm-up: d = 2/11
   Object.values(m.weights).forEach((w) => w.assign(tf.fill(w.shape, -1)));
-  avg.update(m);
-  // 0.75*(0.75*w0 + 0.25*2) + 0.25*(-1)
-  const expected = w0.map((w) => w.map((x) => 0.75 * (0.75 * x + 0.5) - 0.25));
+  avg.update(m, 90);  // d = decay
+  const d1 = 2 / 11;
+  const expected = w0.map((w) => w.map((x) => 0.75 * (d1 * x + (1 - d1) * 2) + 0.25 * -1));
   const seen = await avg.applied(m, () => Object.values(m.weights).map((w) => Array.from(w.dataSync())));
   const maxDiff = Math.max(...seen.flatMap((w, i) => w.map((x, j) => Math.abs(x - expected[i][j]))));
   assert.ok(maxDiff < 1e-6, `max |avg - expected| = ${maxDiff}`);
