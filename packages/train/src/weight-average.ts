@@ -2,9 +2,8 @@
  * An exponential moving average of the weights (Polyak averaging, as tf.train.ExponentialMovingAverage):
  * after every optimizer step avg ← d·avg + (1 − d)·w with d = min(decay, (1 + step) / (10 + step)), TF's
  * `num_updates` warm-up, so the first epochs' average is not mostly the random initial weights. The average of the
- * last ~1/(1 − decay) steps
- * sits nearer the middle of the loss valley than the last step does, so it scores and captions better than
- * the raw weights at no training cost. It lives on the main thread: replicas only ever see the live weights.
+ * last ~1/(1 − decay) steps sits nearer the middle of the loss valley than the last step does, which often scores
+ * better than the raw weights at no training cost. It lives on the main thread: replicas only see live weights.
  */
 import { tf } from '@caption/core/tf';
 import type { CaptionModel } from './models/index.ts';
