@@ -20,9 +20,10 @@
  * No padding mask: <pad> only trails a caption, so under the causal mask no real position ever attends to one,
  * and the loss ignores the <pad> positions themselves.
  *
- * Decoding keeps the cross-attention keys/values of the encoder output and the token history; every `next`
- * appends a token and re-runs the decoder over the whole history (O(T²) per caption; fine for short captions),
- * returning the last position's logits and its cross-attention weights averaged over heads.
+ * Decoding is incremental (a key/value cache): the state holds the cross-attention keys/values of the encoder
+ * output and the self-attention keys/values of every position so far, so each `next` runs the decoder block on
+ * the new position only — the same numbers as teacher forcing, since under the causal mask position t sees only
+ * positions <= t — and returns its logits and its cross-attention weights averaged over heads.
  */
 import { PipelineError } from '@caption/core';
 import { tf } from '@caption/core/tf';
@@ -120,27 +121,35 @@ export function createTransformer(config: TransformerConfig, seed: number): Capt
     return tf.tensor2d(m, [T, T]);
   }
 
+  /** Token embedding·√E + position embedding of tokens [B, T] at positions from..from+T-1 -> [B, T, E]. */
+  function embed(tokens: tf.Tensor2D, from: number): tf.Tensor3D {
+    const [B, T] = tokens.shape;
+    if (from + T > maxLength) throw new PipelineError('config', `transformer: input of ${from + T} tokens exceeds maxLength ${maxLength}`);
+    const embedded = tf.mul(tf.gather(w['decoder/token_embedding'], tokens.reshape([B * T])), Math.sqrt(E)).reshape([B, T, E]);
+    return tf.add(embedded, tf.slice(w['decoder/position_embedding'], [from, 0], [T, E])) as tf.Tensor3D;
+  }
+
+  /** [B, S, E] -> this position range's self-attention keys or values, batch-major [B, H, S, K] (the decoding cache). */
+  const selfProjection = (x: tf.Tensor3D, name: 'key' | 'value') =>
+    project(x, `decoder/attention_1/${name}`).reshape([x.shape[0], H, x.shape[1], K]) as tf.Tensor4D;
+
   /**
-   * The decoder block over tokens [B, T] given cross keys/values [B, H, L, K]: returns the final hidden states
+   * The decoder block over embedded positions x [B, T, E], given the self-attention keys/values of every position
+   * they may see ([B, H, S, K], S >= T) and the cross keys/values [B, H, L, K]: returns the final hidden states
    * [B*T, E] (before the output dense) and the cross-attention weights [B*H, T, L].
    */
-  function decode(tokens: tf.Tensor2D, keys: tf.Tensor4D, values: tf.Tensor4D, dropout?: Dropout, residualDropout?: Dropout) {
-    const [B, T] = tokens.shape;
-    if (T > maxLength) throw new PipelineError('config', `transformer: input of ${T} tokens exceeds maxLength ${maxLength}`);
-    const L = keys.shape[2];
-    const heads = (x: tf.Tensor4D) => x.reshape([B * H, L, K]) as tf.Tensor3D;
+  function block(x: tf.Tensor3D, self: { keys: tf.Tensor4D; values: tf.Tensor4D; mask?: tf.Tensor2D }, cross: { keys: tf.Tensor4D; values: tf.Tensor4D }, dropout?: Dropout, residualDropout?: Dropout) {
+    const [B, T] = x.shape;
+    const heads = (c: tf.Tensor4D) => c.reshape([B * H, c.shape[2], K]) as tf.Tensor3D;
     const drop = dropout ?? ((x: tf.Tensor2D) => x);
     const dropResidual = residualDropout ?? ((x: tf.Tensor2D) => x);
-    const embedded = tf.mul(tf.gather(w['decoder/token_embedding'], tokens.reshape([B * T])), Math.sqrt(E)).reshape([B, T, E]);
-    const positions = tf.slice(w['decoder/position_embedding'], [0, 0], [T, E]);                   // [T, E]
-    const x = dropResidual(tf.add(embedded, positions).reshape([B * T, E]) as tf.Tensor2D).reshape([B, T, E]) as tf.Tensor3D;
-    const self = attend('decoder/attention_1', x, project(x, 'decoder/attention_1/key'), project(x, 'decoder/attention_1/value'), causalMask(T));
-    const out1 = norm(tf.add(x.reshape([B * T, E]), dropResidual(self.out)), 'decoder/layernorm_1'); // [B*T, E]
-    const cross = attend('decoder/attention_2', out1.reshape([B, T, E]), heads(keys), heads(values));
-    const out2 = norm(tf.add(out1, dropResidual(cross.out)), 'decoder/layernorm_2');                // [B*T, E]
-    const ffn = linear(drop(tf.relu(linear(out2, 'decoder/ffn_1'))), 'decoder/ffn_2');              // [B*T, E]
-    const out3 = drop(norm(tf.add(ffn, out2), 'decoder/layernorm_3'));                              // [B*T, E]
-    return { hidden: out3, crossWeights: cross.weights };
+    const selfAttention = attend('decoder/attention_1', x, heads(self.keys), heads(self.values), self.mask);
+    const out1 = norm(tf.add(x.reshape([B * T, E]), dropResidual(selfAttention.out)), 'decoder/layernorm_1'); // [B*T, E]
+    const crossAttention = attend('decoder/attention_2', out1.reshape([B, T, E]), heads(cross.keys), heads(cross.values));
+    const out2 = norm(tf.add(out1, dropResidual(crossAttention.out)), 'decoder/layernorm_2');               // [B*T, E]
+    const ffn = linear(drop(tf.relu(linear(out2, 'decoder/ffn_1'))), 'decoder/ffn_2');                       // [B*T, E]
+    const out3 = drop(norm(tf.add(ffn, out2), 'decoder/layernorm_3'));                                       // [B*T, E]
+    return { hidden: out3, crossWeights: crossAttention.weights };
   }
 
   return {
@@ -154,22 +163,27 @@ export function createTransformer(config: TransformerConfig, seed: number): Capt
       const dropout = seeds ? (x: tf.Tensor2D) => seeds.apply(x, config.dropout ?? 0) : undefined;
       const residualDropout = seeds ? (x: tf.Tensor2D) => seeds.apply(x, config.residualDropout ?? 0) : undefined;
       const byCaption = (x: tf.Tensor4D) => tf.gather(x, imageIndex) as tf.Tensor4D;             // [B, H, L, K]
-      const { hidden } = decode(inputs, byCaption(keys), byCaption(values), dropout, residualDropout);
+      const embedded = embed(inputs, 0);
+      const x = residualDropout ? residualDropout(embedded.reshape([B * T, E])).reshape([B, T, E]) as tf.Tensor3D : embedded;
+      const self = { keys: selfProjection(x, 'key'), values: selfProjection(x, 'value'), mask: causalMask(T) };
+      const { hidden } = block(x, self, { keys: byCaption(keys), values: byCaption(values) }, dropout, residualDropout);
       return linear(hidden, 'decoder/output').reshape([B, T, V]) as tf.Tensor3D;                    // [B, T, V]
     },
     start(features) {
       const { keys, values } = encode(features);
-      return { keys, values, tokens: tf.zeros([features.shape[0], 0], 'int32') };
+      const none = tf.zeros([features.shape[0], H, 0, K]);
+      return { keys, values, selfKeys: none, selfValues: tf.clone(none) };
     },
     next(state: DecodeState, tokens) {
-      const { keys, values } = state as { keys: tf.Tensor4D; values: tf.Tensor4D };
-      const history = tf.concat([state.tokens as tf.Tensor2D, tokens.expandDims(1) as tf.Tensor2D], 1); // [B, t]
-      const [B, T] = history.shape;
-      const { hidden, crossWeights } = decode(history, keys, values);
-      const last = tf.slice(hidden.reshape([B, T, E]), [0, T - 1, 0], [B, 1, E]).reshape([B, E]) as tf.Tensor2D;
-      const L = keys.shape[2];
-      const attention = tf.mean(tf.slice(crossWeights.reshape([B, H, T, L]), [0, 0, T - 1, 0], [B, H, 1, L]), 1).reshape([B, L]) as tf.Tensor2D;
-      return { logits: linear(last, 'decoder/output'), attention, state: { keys, values, tokens: history } };
+      const { keys, values, selfKeys: pastKeys, selfValues: pastValues } = state as Record<string, tf.Tensor4D>;
+      const [B, , L] = keys.shape;
+      const x = embed(tokens.reshape([B, 1]) as tf.Tensor2D, pastKeys.shape[2]);             // [B, 1, E] at position t
+      // Append this position's self-attention keys/values to the cache; it attends over all of them.
+      const selfKeys = tf.concat([pastKeys, selfProjection(x, 'key')], 2) as tf.Tensor4D;   // [B, H, t+1, K]
+      const selfValues = tf.concat([pastValues, selfProjection(x, 'value')], 2) as tf.Tensor4D;
+      const { hidden, crossWeights } = block(x, { keys: selfKeys, values: selfValues }, { keys, values });
+      const attention = tf.mean(crossWeights.reshape([B, H, L]), 1) as tf.Tensor2D;           // [B, L]
+      return { logits: linear(hidden, 'decoder/output'), attention, state: { keys, values, selfKeys, selfValues } };
     },
   };
 }

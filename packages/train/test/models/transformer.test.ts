@@ -46,13 +46,18 @@ describeDecoderContract('transformer', make, {
   decode: {
     attention: true,
     checkStart: (state) => {
-      // batch-major state: cross-attention keys/values [B, H, L, K] and the token history [B, t]
+      // batch-major state: cross-attention keys/values [B, H, L, K] and an empty self-attention cache [B, H, 0, K]
       assert.deepEqual(state.keys.shape, [3, 2, L, 4]);
-      assert.deepEqual(state.tokens.shape, [3, 0]);
+      assert.deepEqual(state.selfKeys.shape, [3, 2, 0, 4]);
+      assert.deepEqual(state.selfValues.shape, [3, 2, 0, 4]);
     },
     checkStep: (previous, r, steps) => {
       assert.equal(r.state.keys, previous.keys, 'the encoder output is carried over, not recomputed');
-      assert.deepEqual(r.state.tokens.shape, [3, steps]);
+      // the cache grows by one position a step and keeps the earlier positions' keys/values as they were
+      assert.deepEqual(r.state.selfKeys.shape, [3, 2, steps, 4]);
+      assert.deepEqual(r.state.selfValues.shape, [3, 2, steps, 4]);
+      const kept = tf.tidy(() => tf.slice(r.state.selfValues, [0, 0, 0, 0], [3, 2, steps - 1, 4]).arraySync());
+      assert.deepEqual(kept, previous.selfValues.arraySync());
     },
   },
   dropout: {},
@@ -72,11 +77,14 @@ test('transformer: the position embedding tells repeated tokens apart', () => {
   });
 });
 
-test('transformer: inputs longer than maxLength are a config error', () => {
+test('transformer: inputs longer than maxLength are a config error, in teacher forcing and in decoding', () => {
   const m = createCaptionModel(CONFIG, 9);
+  const tooLong = (e: unknown) => e instanceof PipelineError && e.code === 'config' && /7 tokens exceeds maxLength 6/.test(e.message);
   tf.tidy(() => {
-    assert.throws(() => m.forward(features(1), tf.tensor1d([0], 'int32'), int2d([[2, 4, 5, 6, 7, 8, 9]])),
-      (e: unknown) => e instanceof PipelineError && e.code === 'config' && /maxLength 6/.test(e.message));
+    assert.throws(() => m.forward(features(1), tf.tensor1d([0], 'int32'), int2d([[2, 4, 5, 6, 7, 8, 9]])), tooLong);
+    let state = m.start(features(1));
+    for (let t = 0; t < 6; t++) state = m.next(state, tf.tensor1d([4], 'int32')).state; // positions 0..5 fit
+    assert.throws(() => m.next(state, tf.tensor1d([4], 'int32')), tooLong);
   });
 });
 
