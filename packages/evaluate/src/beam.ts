@@ -5,9 +5,8 @@
  * state is batch-major, so reordering beams is one gather per state tensor, for every architecture.
  */
 import { tf } from '@caption/core/tf';
-import type { CaptionModel, DecodeState } from '@caption/train';
+import type { CaptionModel, DecodeState, DecodedCaption, FeatureSource } from '@caption/train';
 import { END, START } from '@caption/tokenize';
-import type { DecodedCaption, FeatureSource } from './decode.ts';
 
 export interface BeamOptions {
   beamSize: number;       // K

@@ -8,7 +8,7 @@ export { ptbTokenize, ptbTokens } from './ptb.ts';
 export { reportHtml, type HtmlReportInput } from './report-html.ts';
 export { reportMarkdown, type ReportMeta } from './report.ts';
 export { readPreviousRun, reportMetrics, type PreviousRun } from './previous-run.ts';
-export { greedyDecode, type DecodedCaption, type FeatureSource } from './decode.ts';
+export { greedyDecode, type DecodedCaption, type FeatureSource } from '@caption/train';
 export { beamDecode, type BeamOptions } from './beam.ts';
 export { corpusCider, type CorpusMetric } from './cider.ts';
 export { corpusRougeL, sentenceRougeL, lcsLength } from './rouge.ts';

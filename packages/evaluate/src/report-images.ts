@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import sharp from 'sharp';
 import type { Vocabulary } from '@caption/tokenize';
 import { attentionGrid, attentionPanels } from './attention-overlay.ts';
-import type { DecodedCaption } from './decode.ts';
+import type { DecodedCaption } from '@caption/train';
 import { extremeImages } from './report-html.ts';
 import type { EvaluationReport } from './transform.ts';
 

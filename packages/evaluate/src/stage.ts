@@ -10,9 +10,8 @@ import {
 } from '@caption/core';
 import { initTf } from '@caption/core/tf';
 import { decodeIds } from '@caption/tokenize';
-import { loadCheckpoint } from '@caption/train';
+import { greedyDecode, loadCheckpoint, type DecodedCaption } from '@caption/train';
 import { beamDecode } from './beam.ts';
-import { greedyDecode, type DecodedCaption } from './decode.ts';
 import { imageFiles } from './image-files.ts';
 import type { EvaluateParams } from './params.ts';
 import { readPreviousRun } from './previous-run.ts';

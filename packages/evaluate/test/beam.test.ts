@@ -6,7 +6,7 @@ import { initTf, tf } from '@caption/core/tf';
 import { END } from '@caption/tokenize';
 import { createCaptionModel, type CaptionModel, type DecodeState } from '@caption/train';
 import { beamDecode } from '../src/beam.ts';
-import { greedyDecode } from '../src/decode.ts';
+import { greedyDecode } from '@caption/train';
 import { tempFeatureStore } from './features.ts';
 
 const [L, D, V] = [3, 4, 8];

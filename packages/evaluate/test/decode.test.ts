@@ -4,7 +4,7 @@ import type { FeatureStore } from '@caption/core';
 import { initTf, tf } from '@caption/core/tf';
 import { END, START } from '@caption/tokenize';
 import { createCaptionModel, type CaptionModel, type DecodeState } from '@caption/train';
-import { greedyDecode } from '../src/decode.ts';
+import { greedyDecode } from '@caption/train';
 import { tempFeatureStore } from './features.ts';
 
 const L = 3;

@@ -18,7 +18,7 @@ import { initTf, tf } from '@caption/core/tf';
 import { END, SPECIAL_TOKENS, decodeIds, standardize } from '@caption/tokenize';
 import { createCaptionModel, lossCurveSvg } from '@caption/train';
 import { CHROMIUM_PATH, chromiumAvailable, launchChromium } from '../../../scripts/chromium.ts';
-import { greedyDecode } from '../src/decode.ts';
+import { greedyDecode } from '@caption/train';
 import { reportMetrics, type PreviousRun } from '../src/previous-run.ts';
 import { reportHtml, type HtmlReportInput } from '../src/report-html.ts';
 import { reportPictures, thumbnailUri } from '../src/report-images.ts';

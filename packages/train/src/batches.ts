@@ -6,7 +6,8 @@ import type { Rng } from '@caption/core';
 
 export interface ImageCaptions {
   imageId: string;
-  captions: Int32Array[];     // token ids, each [<start>, ..., <end>]
+  captions: Int32Array[];     // token ids, each [<start>, ..., <end>] (a sampled caption cut at maxLength has no <end>)
+  weights?: number[];         // per caption: its loss weight (self-critical training: the sample's advantage)
 }
 
 export interface Batch {
@@ -14,6 +15,7 @@ export interface Batch {
   imageIndex: Int32Array;     // [B] -> index into imageIds
   inputs: Int32Array;         // [B, T] ids[0..n-2], right-padded with <pad>=0
   targets: Int32Array;        // [B, T] ids[1..n-1], 0 where padded (masked out of the loss)
+  weights?: Float32Array;     // [B] per-caption loss weights, when the images carry them (self-critical training)
   B: number;
   T: number;
 }
@@ -86,5 +88,6 @@ export function packBatch(group: readonly ImageCaptions[]): Batch {
     inputs.set(ids.subarray(0, ids.length - 1), b * T);
     targets.set(ids.subarray(1), b * T);
   });
-  return { imageIds: group.map((g) => g.imageId), imageIndex, inputs, targets, B, T };
+  const weights = group.some((img) => img.weights) ? Float32Array.from(group.flatMap((img) => img.weights ?? img.captions.map(() => 1))) : undefined;
+  return { imageIds: group.map((g) => g.imageId), imageIndex, inputs, targets, ...(weights ? { weights } : {}), B, T };
 }

@@ -8,3 +8,5 @@ export { train, estimateLoss, createOptimizer, getLr, freshState, type EpochLog,
 export { ReplicaPool } from './replicas.ts';
 export { modelConfig } from './model-config.ts';
 export { lossCurveSvg } from './loss-curve.ts';
+export { CiderD } from './cider-d.ts';
+export { greedyDecode, sampleDecode, type DecodedCaption, type FeatureSource } from './decode.ts';

@@ -23,6 +23,9 @@ export interface TrainParams {
   ema: number;               // decay of an exponential moving average of the weights, kept after every step (0 = off);
                              // when on, the average is what the dev loss scores and what the checkpoint holds
   patience: number;          // early stopping: epochs without dev-loss improvement (0 = never stop early)
+  scstEpochs: number;        // self-critical epochs after the cross-entropy ones: CIDEr-D reward, greedy dev CIDEr-D keeps the best (0 = off)
+  scstSamples: number;       // captions sampled per image in a self-critical step (the baseline is the mean of the others)
+  scstLearningRate: number;  // constant step size of the self-critical epochs
   workers: number;           // data-parallel replicas per step (1 = this thread only; 2 uses a second core)
   resume: 'auto' | 'never';  // auto: continue an interrupted run from its last epoch checkpoint
   backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu'; // TF.js backend; auto = best available
@@ -53,6 +56,9 @@ export const trainParamsSchema = {
     labelSmoothing: { type: 'number', minimum: 0, maximum: 0.5, default: 0 },
     ema: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0 },
     patience: { type: 'integer', minimum: 0, default: 0 },
+    scstEpochs: { type: 'integer', minimum: 0, default: 0 },
+    scstSamples: { type: 'integer', minimum: 2, maximum: 32, default: 5 },
+    scstLearningRate: { type: 'number', exclusiveMinimum: 0, default: 0.00005 },
     workers: { type: 'integer', minimum: 1, maximum: 16, default: 1 },
     resume: { enum: ['auto', 'never'], default: 'auto' },
     backend: { enum: ['auto', 'tensorflow', 'wasm', 'cpu'], default: 'auto' },

@@ -19,7 +19,7 @@ import { createCaptionModel } from './models/index.ts';
 import type { TrainParams } from './params.ts';
 
 const log = createLogger('train');
-export const TRAIN_SCHEMA_VERSION = 2;
+export const TRAIN_SCHEMA_VERSION = 3; // 3: training-log reward, dev_cider (self-critical epochs)
 
 export async function runTrain(
   p: StageParamsFile<TrainParams>,
@@ -67,6 +67,8 @@ export async function runTrain(
     epoch: int32(history.map((h) => h.epoch)), step: int32(history.map((h) => h.step)),
     loss: float64(history.map((h) => h.loss)), dev_loss: float64(history.map((h) => h.dev_loss)),
     lr: float64(history.map((h) => h.lr)),
+    // self-critical epochs only (NaN on cross-entropy ones)
+    reward: float64(history.map((h) => h.reward ?? NaN)), dev_cider: float64(history.map((h) => h.dev_cider ?? NaN)),
   })));
   await writer.write('loss-curve.svg', lossCurveSvg(history, `${p.pipeline}: ${params.decoder}`));
   await removeEpochs(writer);

@@ -22,6 +22,7 @@ function batchTensors(batch: Batch, feats: Float32Array, [L, D]: readonly [numbe
     imageIndex: tf.tensor1d(batch.imageIndex, 'int32'),
     inputs: tf.tensor2d(batch.inputs, [batch.B, batch.T], 'int32'),
     targets: tf.tensor2d(batch.targets, [batch.B, batch.T], 'int32'),
+    weights: batch.weights && tf.tensor1d(batch.weights),
   };
 }
 
@@ -30,14 +31,16 @@ export const countTokens = (batch: Batch) => batch.targets.reduce((a, id) => a +
 
 /**
  * Masked loss (label-smoothed by `smoothing`, + the model's penalty) of one batch and its gradients in
- * model.weights order; call in tf.tidy.
+ * model.weights order; call in tf.tidy. A batch with per-caption weights is a self-critical batch: its loss is
+ * the weighted one and is never smoothed.
  */
 export function batchGradients(model: CaptionModel, batch: Batch, feats: Float32Array, dropout?: DropoutSeeds, smoothing = 0) {
   const t = batchTensors(batch, feats, model.config.featureShape);
   const vars = Object.values(model.weights);
   const { value, grads } = tf.variableGrads(() => {
     const aux: { penalty?: tf.Scalar } = {};
-    const loss = maskedCrossEntropy(model.forward(t.feats, t.imageIndex, t.inputs, { dropout, aux }), t.targets, smoothing);
+    const logits = model.forward(t.feats, t.imageIndex, t.inputs, { dropout, aux });
+    const loss = maskedCrossEntropy(logits, t.targets, t.weights ? 0 : smoothing, t.weights);
     return aux.penalty ? tf.add(loss, aux.penalty) : loss;
   }, vars);
   return { loss: value, grads: vars.map((v) => grads[v.name]) };

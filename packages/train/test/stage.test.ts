@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { runIngest } from '../../ingest/src/index.ts';
 import { runFeatures } from '../../features/src/index.ts';
 import { runTokenize } from '@caption/tokenize';
+import { ParquetDataset, tableRows } from '@caption/core';
 import { runUntilFileThenKill } from '../../../test/helpers/kill.ts';
 import { runTrain } from '../src/stage.ts';
 import type { TrainParams } from '../src/params.ts';
@@ -20,7 +21,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 let tmp: string;
 const PARAMS: TrainParams = {
   decoder: 'attention-gru', epochs: 3, batchSize: 16, bucketBatches: 0, embedDim: 16, units: 32, heads: 2, layers: 1, dropout: 0.2, residualDropout: 0, encoderDropout: 0, attentionReg: 0.1,
-  optimizer: 'adam', learningRate: 0.003, lrSchedule: 'step', lrDecay: 0.7, clipNorm: 5, labelSmoothing: 0, ema: 0, patience: 0, workers: 1, resume: 'auto', backend: 'wasm',
+  optimizer: 'adam', learningRate: 0.003, lrSchedule: 'step', lrDecay: 0.7, clipNorm: 5, labelSmoothing: 0, ema: 0, patience: 0, scstEpochs: 0, scstSamples: 5, scstLearningRate: 5e-5, workers: 1, resume: 'auto', backend: 'wasm',
 };
 const dirs = (out: string) => ({ features: path.join(tmp, 'features'), tokenize: path.join(tmp, 'tokenize'), out: path.join(tmp, out) });
 const weights = (out: string) => readFileSync(path.join(tmp, out, 'checkpoint', 'weights.bin'));
@@ -85,4 +86,29 @@ test('train: workers 2 + length buckets + label smoothing + ema -> a kill -9 and
   assert.ok(!existsSync(path.join(dirs('w2-killed').out, 'manifest.json')));
   await runTrain({ pipeline: 't', seed: 9, params }, dirs('w2-killed'));
   assert.ok(weights('w2-killed').equals(weights('w2')));
+});
+
+test('train: self-critical epochs on two workers -> a kill -9 at the switch or between them, and resume, end with the uninterrupted run\'s weights', async () => {
+  const params = { ...PARAMS, decoder: 'transformer', epochs: 1, scstEpochs: 2, scstSamples: 3, scstLearningRate: 0.001, workers: 2 } as const;
+  await runTrain({ pipeline: 't', seed: 9, params }, dirs('scst'));
+  const log = tableRows<{ epoch: number; reward: number; dev_cider: number }>(
+    await new ParquetDataset(path.join(tmp, 'scst', 'training-log.parquet')).load(),
+  );
+  assert.deepEqual(log.map((r) => r.epoch), [1, 2, 3]);
+  assert.ok(Number.isNaN(log[0].reward) && Number.isNaN(log[0].dev_cider), 'the cross-entropy epoch has no reward');
+  assert.ok(log.slice(1).every((r) => Number.isFinite(r.reward) && Number.isFinite(r.dev_cider)));
+
+  // epoch-1: the cross-entropy epoch is done, the self-critical ones not begun; epoch-2: one of them is done
+  for (const [name, epoch] of [['scst-killed-1', 1], ['scst-killed-2', 2]] as const) {
+    const script = path.join(tmp, `child-${name}.mts`);
+    writeFileSync(script, `
+      import { runTrain } from ${JSON.stringify(path.join(here, '../src/stage.ts'))};
+      await runTrain({ pipeline: 't', seed: 9, params: ${JSON.stringify(params)} }, ${JSON.stringify(dirs(name))});
+    `);
+    await runUntilFileThenKill(script, path.join(`${dirs(name).out}.partial`, '.epochs', `epoch-${epoch}`, 'state.json'));
+    assert.ok(!existsSync(path.join(dirs(name).out, 'manifest.json')));
+    await runTrain({ pipeline: 't', seed: 9, params }, dirs(name));
+    assert.ok(weights(name).equals(weights('scst')), `killed after epoch ${epoch}: resumed run must end with the uninterrupted run's weights`);
+    assert.ok(readFileSync(path.join(tmp, name, 'training-log.parquet')).equals(readFileSync(path.join(tmp, 'scst', 'training-log.parquet'))));
+  }
 });
