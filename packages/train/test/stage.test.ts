@@ -97,6 +97,10 @@ test('train: self-critical epochs on two workers -> a kill -9 at the switch or b
   assert.deepEqual(log.map((r) => r.epoch), [1, 2, 3]);
   assert.ok(Number.isNaN(log[0].reward) && Number.isNaN(log[0].dev_cider), 'the cross-entropy epoch has no reward');
   assert.ok(log.slice(1).every((r) => Number.isFinite(r.reward) && Number.isFinite(r.dev_cider)));
+  // the curve's train loss covers the cross-entropy epoch only; the dev loss every epoch
+  const points = [...readFileSync(path.join(tmp, 'scst', 'loss-curve.svg'), 'utf8').matchAll(/stroke="(#[0-9a-f]+)" stroke-width="2" points="([^"]*)"/g)]
+    .map((m) => [m[1], m[2].split(' ').length]);
+  assert.deepEqual(points, [['#1f77b4', 1], ['#d62728', 3]]);
 
   // epoch-1: the cross-entropy epoch is done, the self-critical ones not begun; epoch-2: one of them is done
   for (const [name, epoch] of [['scst-killed-1', 1], ['scst-killed-2', 2]] as const) {
