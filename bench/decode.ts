@@ -1,8 +1,8 @@
 /**
  * `pnpm bench:decode [--decoders a,b] [--images N] [--beam K]`: decoding throughput of each decoder on the
  * reference config (vocab 5000, L=64, D=2048, embed 256, units 512), random weights and features, captions of
- * `--max-length` tokens (random weights rarely emit <end>, so every caption runs the full length), batches of 32
- * images as the evaluate stage decodes them. One line per decoder: `<decoder> <value> captions/s`.
+ * `--max-length` tokens (random weights rarely emit <end>, so every caption runs the full length), in batches of 32
+ * images. One line per decoder: `<decoder> <value> captions/s`.
  */
 import { parseArgs } from 'node:util';
 import { Rng } from '../packages/core/src/index.ts';
