@@ -6,7 +6,7 @@
  * caption of this image use the word"), trained on the train images; prints the mean test AUC over the words:
  * `<backbone> <layer> [L,D] meanAUC <value>`.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { initTf, tf } from '../packages/core/src/tf/runtime.ts';
@@ -40,7 +40,7 @@ const frequency = new Map<string, number>();
 for (const id of images.train) for (const w of words.get(id) ?? []) if (!STOP.has(w)) frequency.set(w, (frequency.get(w) ?? 0) + 1);
 const vocabulary = [...frequency].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, Number(values.words)).map(([w]) => w);
 const labels = Float32Array.from(all.flatMap((id) => vocabulary.map((w) => (words.get(id)?.has(w) ? 1 : 0))));
-const imageDir = ['Flicker8k_Dataset', 'Images'].map((d) => path.join(values.dataset!, d)).find((d) => { try { return readFileSync(path.join(d, all[0])).length > 0; } catch { return false; } })!;
+const imageDir = ['Flicker8k_Dataset', 'Images'].map((d) => path.join(values.dataset!, d)).find((d) => existsSync(path.join(d, all[0])))!;
 
 await initTf();
 for (const cutLayer of values['cut-layers']!.split(',')) {

@@ -77,7 +77,7 @@ test('sampleDecode: first tokens follow the softmax of the first step; a seed gi
   const again = (seed: number) => sampleDecode(m, store, ids, 6, 4, new Rng(seed)).map((d) => Array.from(d.tokens));
   assert.deepEqual(again(7), again(7));
   assert.notDeepEqual(again(7), again(8));
-  // batching does not change the draws: the rng is consumed in caption order, step by step within a batch
+  // captions stop at maxLength tokens and never contain <end> (it ends them)
   assert.ok(again(7).every((t) => t.length <= 6 && t.every((id) => id !== END)));
 });
 
