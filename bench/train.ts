@@ -5,11 +5,8 @@
  * `--profile` adds, per decoder, where kernel time goes in one training epoch (tf.profile), top kernels first.
  * `--workers N` trains data-parallel on N threads (train.workers): each step's 13 images split across them.
  */
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { FeatureStore, Rng, encodeFeatureShard, toFloat16Bits } from '../packages/core/src/index.ts';
+import { FeatureStore, Rng, toFloat16Bits } from '../packages/core/src/index.ts';
 import { initTf, setTransposeFirstMatMul, tf } from '../packages/core/src/tf/runtime.ts';
 import {
   ReplicaPool, createCaptionModel, createOptimizer, makeBatches, modelConfig, train, type CaptionModelConfig, type ImageCaptions, type TrainParams,
@@ -31,45 +28,38 @@ const backend = await initTf();
 if (values['stock-matmul']) setTransposeFirstMatMul(false);
 const rng = new Rng(1);
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-train-'));
-try {
-  mkdirSync(path.join(dir, 'shards'));
-  const ids = Array.from({ length: IMAGES }, (_, i) => `img${i}`);
-  const feats = Float32Array.from({ length: IMAGES * L * D }, () => rng.next() * 2);
-  writeFileSync(path.join(dir, 'shards', 'shard-00000.arrow'), encodeFeatureShard({ imageIds: ids, sha256s: ids, shape: [L, D], dtype: 'float16', data: toFloat16Bits(feats), metadata: {} }));
-  const store = await FeatureStore.load(dir);
-  const images: ImageCaptions[] = ids.map((imageId) => ({
-    imageId, captions: Array.from({ length: PER_IMAGE }, () => Int32Array.from([2, ...Array.from({ length: T - 2 }, () => 4 + rng.int(V - 4)), 3])),
-  }));
-  const steps = Number(values.steps);
-  const workers = Number(values.workers);
-  for (const decoder of values.decoders!.split(',') as TrainParams['decoder'][]) {
-    const params: TrainParams = { ...defaultsOf<TrainParams>(trainParamsSchema), decoder, embedDim: 256, units: 512, batchSize: 64, epochs: 1, workers };
-    let model;
-    try {
-      model = createCaptionModel(modelConfig(params, [L, D], V, T), 1);
-    } catch (err) {
-      console.log(`${decoder} n/a (${(err as Error).message})`);
-      continue;
-    }
-    const optimizer = createOptimizer(params);
-    const data = { train: images, dev: [], features: store };
-    // one pool for all the timed calls: starting replicas is set-up, not training
-    const pool = workers > 1 ? await ReplicaPool.start(workers - 1, { config: model.config as CaptionModelConfig, backend }) : undefined;
-    const fit = () => train(model!, optimizer, data, params, 1, { log: () => undefined }, undefined, pool);
-    await fit(); // warm-up: kernels, buffers
-    const captions = makeBatches(images, 64).reduce((a, b) => a + b.B, 0);
-    const started = process.hrtime.bigint();
-    for (let s = 0; s < steps; s++) await fit();
-    const secs = Number(process.hrtime.bigint() - started) / 1e9;
-    console.log(`${decoder} ${((captions * steps) / secs).toFixed(2)} captions/s (tfjs-${backend}${values['stock-matmul'] ? ', stock BatchMatMul' : ''}${workers > 1 ? `, ${workers} workers` : ''}, ${(secs / steps).toFixed(2)} s/step of ${captions})`);
-    if (values.profile) console.log(await kernelProfile(fit));
-    await pool?.close();
-    Object.values(model.weights).forEach((w) => w.dispose());
-    optimizer.dispose();
+const ids = Array.from({ length: IMAGES }, (_, i) => `img${i}`);
+const feats = Float32Array.from({ length: IMAGES * L * D }, () => rng.next() * 2);
+const store = FeatureStore.fromShards([{ imageIds: ids, sha256s: ids, shape: [L, D], dtype: 'float16', data: toFloat16Bits(feats), metadata: {} }]);
+const images: ImageCaptions[] = ids.map((imageId) => ({
+  imageId, captions: Array.from({ length: PER_IMAGE }, () => Int32Array.from([2, ...Array.from({ length: T - 2 }, () => 4 + rng.int(V - 4)), 3])),
+}));
+const steps = Number(values.steps);
+const workers = Number(values.workers);
+for (const decoder of values.decoders!.split(',') as TrainParams['decoder'][]) {
+  const params: TrainParams = { ...defaultsOf<TrainParams>(trainParamsSchema), decoder, embedDim: 256, units: 512, batchSize: 64, epochs: 1, workers };
+  let model;
+  try {
+    model = createCaptionModel(modelConfig(params, [L, D], V, T), 1);
+  } catch (err) {
+    console.log(`${decoder} n/a (${(err as Error).message})`);
+    continue;
   }
-} finally {
-  rmSync(dir, { recursive: true, force: true });
+  const optimizer = createOptimizer(params);
+  const data = { train: images, dev: [], features: store };
+  // one pool for all the timed calls: starting replicas is set-up, not training
+  const pool = workers > 1 ? await ReplicaPool.start(workers - 1, { config: model.config as CaptionModelConfig, backend }) : undefined;
+  const fit = () => train(model!, optimizer, data, params, 1, { log: () => undefined }, undefined, pool);
+  await fit(); // warm-up: kernels, buffers
+  const captions = makeBatches(images, 64).reduce((a, b) => a + b.B, 0);
+  const started = process.hrtime.bigint();
+  for (let s = 0; s < steps; s++) await fit();
+  const secs = Number(process.hrtime.bigint() - started) / 1e9;
+  console.log(`${decoder} ${((captions * steps) / secs).toFixed(2)} captions/s (tfjs-${backend}${values['stock-matmul'] ? ', stock BatchMatMul' : ''}${workers > 1 ? `, ${workers} workers` : ''}, ${(secs / steps).toFixed(2)} s/step of ${captions})`);
+  if (values.profile) console.log(await kernelProfile(fit));
+  await pool?.close();
+  Object.values(model.weights).forEach((w) => w.dispose());
+  optimizer.dispose();
 }
 
 /** Kernel time by kernel name over one call, as `  <kernel> <ms> ms <share>%` lines (top 10). */

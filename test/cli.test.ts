@@ -69,3 +69,18 @@ test('cli: resolve writes one params file per stage with defaults filled in', ()
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('cli: enum errors list the allowed values; values that make a run meaningless are refused', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'cli-meaningless-'));
+  try {
+    const file = path.join(dir, 'x.yaml');
+    writeFileSync(file, 'name: x\nfeatures: { backbone: resnet50 }\ntokenize: { vocabSize: 1 }\ningest: { splitFractions: { train: 0, dev: 0.5, test: 0.5 } }\n');
+    const r = caption(['resolve', file], dir);
+    assert.equal(r.code, 1, r.err);
+    assert.match(r.err, /x\.yaml:2: features\.backbone: must be one of: mobilenet_v2, inception_v3, inception_v3_pooled, efficientnet_b0, vgg16 \(found "resnet50"\)/);
+    assert.match(r.err, /x\.yaml:3: tokenize\.vocabSize: must be >= 10 \(found 1\)/);
+    assert.match(r.err, /x\.yaml:4: ingest\.splitFractions\.train: must be > 0 \(found 0\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

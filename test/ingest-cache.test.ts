@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, copyFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ParquetDataset, tableRows } from '../packages/core/src/index.ts';
+import { readParquetRows } from '../packages/core/src/index.ts';
 import { writeDemoDataset } from '../packages/ingest/src/index.ts';
 import { cacheStatus, createWorkspace, type Workspace } from './helpers/workspace.ts';
 
@@ -16,8 +16,7 @@ before(() => (ws = createWorkspace()));
 after(() => ws?.remove());
 
 const rows = async (file: string) =>
-  tableRows<Record<string, unknown>>(await new ParquetDataset(path.join(ws.dir, 'artifacts/ingest', file)).load())
-    .map((r) => JSON.stringify(r));
+  (await readParquetRows<Record<string, unknown>>(path.join(ws.dir, 'artifacts/ingest', file))).map((r) => JSON.stringify(r));
 
 function ingestThroughTurbo(): string {
   ws.caption(['resolve', 'pipelines/real.yaml']);

@@ -6,10 +6,10 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { ParquetDataset, tableRows } from '../packages/core/src/index.ts';
+import { readParquetRows } from '../packages/core/src/index.ts';
 import { REPO, cacheStatus, createWorkspace, type Workspace } from './helpers/workspace.ts';
 
 // Small enough to train in ~20 s on 2 cores, good enough that captions are real sentences (not all empty).
@@ -26,6 +26,9 @@ const IMAGES = 'artifacts/ingest/dataset/Flicker8k_Dataset';
 const sharp = createRequire(path.join(REPO, 'packages', 'features', 'package.json'))('sharp') as
   (file: string) => { metadata(): Promise<{ format?: string; width?: number; height?: number }> };
 
+/** A real 1x1 GIF (GIF89a), the smallest there is. */
+const GIF = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
+
 /** stdout "<file>\t<caption>" lines -> [file, caption][] */
 const lines = (stdout: string) => stdout.trim().split('\n').filter(Boolean).map((l) => l.split('\t') as [string, string]);
 
@@ -40,9 +43,7 @@ describe('caption predict', () => {
     ws = createWorkspace('caption-predict-');
     ws.writeFile('pipelines/predict.yaml', PIPELINE);
     ws.caption(['run', 'pipelines/predict.yaml', '--quiet']);
-    const rows = tableRows<{ image_id: string; caption: string }>(
-      await new ParquetDataset(path.join(ws.dir, 'artifacts/evaluate/predictions.parquet')).load(),
-    );
+    const rows = await readParquetRows<{ image_id: string; caption: string }>(path.join(ws.dir, 'artifacts/evaluate/predictions.parquet'));
     expected = new Map(rows.map((r) => [`${IMAGES}/${r.image_id}`, r.caption]));
     files = [...expected.keys()].slice(0, 6);
   });
@@ -67,12 +68,35 @@ describe('caption predict', () => {
     assert.deepEqual(json.errors, []);
   });
 
-  test('a directory stands for its image files, sorted', () => {
+  test('a directory stands for its image files, sorted; every other entry is named as skipped, with why', () => {
     const dir = path.join(ws.dir, 'some-images');
     for (const f of files.slice(0, 3).reverse()) cpSync(path.join(ws.dir, f), path.join(dir, path.basename(f)));
     writeFileSync(path.join(dir, 'notes.txt'), 'not an image');
-    const got = lines(predict(['some-images']).stdout);
-    assert.deepEqual(got, files.slice(0, 3).sort().map((f) => [path.join('some-images', path.basename(f)), expected.get(f)]));
+    writeFileSync(path.join(dir, 'anim.gif'), GIF);
+    writeFileSync(path.join(dir, '.DS_Store'), 'x');
+    mkdirSync(path.join(dir, 'more'));
+    symlinkSync(path.join(ws.dir, files[3]), path.join(dir, 'zz-linked.jpg')); // a link is what it points to
+    symlinkSync(path.join(ws.dir, 'nowhere.jpg'), path.join(dir, 'zz-dangling.jpg'));
+    const r = predict(['some-images']);
+    const got = lines(r.stdout);
+    assert.deepEqual(got, [
+      ...files.slice(0, 3).sort().map((f) => [path.join('some-images', path.basename(f)), expected.get(f)]),
+      [path.join('some-images', 'zz-linked.jpg'), expected.get(files[3])],
+    ]);
+    for (const [name, why] of [['notes.txt', /not a JPEG, PNG, WebP file name \(\.txt\)/], ['anim.gif', /GIF is not a supported format/],
+      ['.DS_Store', /hidden file/], ['more', /a folder/], ['zz-dangling.jpg', /a link to nothing/]] as const) {
+      assert.match(r.stderr, new RegExp(`skipped some-images/${name.replace('.', '\\.')}: ${why.source}`), name);
+    }
+    const json = JSON.parse(predict(['some-images', '--json']).stdout) as { skipped: { file: string }[] };
+    assert.deepEqual(json.skipped.map((s) => path.basename(s.file)), ['.DS_Store', 'anim.gif', 'more', 'notes.txt', 'zz-dangling.jpg']);
+  });
+
+  test('a GIF named on the command line is refused as an unsupported format (as ingest refuses it)', () => {
+    writeFileSync(path.join(ws.dir, 'one.gif'), GIF);
+    const r = predict(['one.gif', files[0]], true);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /one\.gif: unsupported image format: gif \(supported: JPEG, PNG, WebP\)/);
+    assert.deepEqual(lines(r.stdout), [[files[0], expected.get(files[0])]]);
   });
 
   test('unreadable files are named with their reason, the others still captioned, exit non-zero', () => {
@@ -133,9 +157,7 @@ describe('caption predict', () => {
     ws.writeFile('pipelines/predict-beam.yaml', PIPELINE.replace('samples: 2', 'samples: 2, beamSize: 3, lengthPenalty: 0.5'));
     ws.caption(['run', 'pipelines/predict-beam.yaml', '--quiet']);
     assert.deepEqual(cacheStatus(ws.lastTurboSummary()), { ingest: 'HIT', features: 'HIT', tokenize: 'HIT', train: 'HIT', evaluate: 'MISS' });
-    const rows = tableRows<{ image_id: string; caption: string }>(
-      await new ParquetDataset(path.join(ws.dir, 'artifacts/evaluate/predictions.parquet')).load(),
-    );
+    const rows = await readParquetRows<{ image_id: string; caption: string }>(path.join(ws.dir, 'artifacts/evaluate/predictions.parquet'));
     const beam = new Map(rows.map((r) => [`${IMAGES}/${r.image_id}`, r.caption]));
     const got = lines(predict([...files, '--beam', '3', '--length-penalty', '0.5']).stdout);
     assert.deepEqual(got, files.map((f) => [f, beam.get(f)]));

@@ -169,9 +169,11 @@ describe('shared Turbo remote cache (self-hosted, loopback)', () => {
     const hashesB = artifactHashes(b);
     assert.ok(Object.keys(hashesA).some((f) => f.startsWith('features/shards/') && f.endsWith('.arrow')));
     assert.deepEqual(hashesB, hashesA, 'artifacts differ between the clone that ran and the clone that fetched');
-    // caption run ends by printing report.md: the same text in both clones.
-    const report = b.readFile('artifacts/evaluate/report.md');
+    // caption run ends by printing the report (the artifact's, beside the runs history's previous run), which it
+    // also writes to .caption/reports/<run>.md: the same text in both clones, each on its first run
+    const report = b.readFile('.caption/reports/0001-shared-cache.md');
     assert.match(report, /shared-cache/);
+    assert.equal(a.readFile('.caption/reports/0001-shared-cache.md'), report);
     assert.ok(runA.stdout.endsWith(report), `A's caption run did not end with the report:\n${runA.stdout.slice(-500)}`);
     assert.ok(runB.stdout.endsWith(report), `B's caption run did not end with the report:\n${runB.stdout.slice(-500)}`);
   });

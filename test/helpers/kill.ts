@@ -21,3 +21,18 @@ export async function runUntilFileThenKill(script: string, file: string): Promis
   });
   await exited;
 }
+
+/**
+ * Spawn `node --import tsx <script>` with CAPTION_FAILPOINT=`failpoint`: the child SIGKILLs itself when it
+ * reaches that point (core's `failpoint()`), an exact crash. Rejects if it exits any other way.
+ */
+export async function runUntilFailpoint(script: string, failpoint: string): Promise<void> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CAPTION_FAILPOINT: failpoint } });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (c, s) => resolve([c, s]));
+  });
+  if (signal !== 'SIGKILL') throw new Error(`child did not reach failpoint ${failpoint} (exit ${code}, signal ${signal}):\n${stderr.slice(-2000)}`);
+}

@@ -1,6 +1,6 @@
 /** `caption <command>`: the user's entry point (`pnpm caption ...` from the repository root). */
 import { parseArgs } from 'node:util';
-import { PipelineError, runMain } from '@caption/core';
+import { LOCK_TOKEN_ENV, PipelineError, acquireLock, runMain } from '@caption/core';
 import type { Command } from './command.ts';
 
 // Commands load lazily: `caption resolve` should not pay for TensorFlow.js start-up.
@@ -38,9 +38,10 @@ runMain(async () => {
   const load = COMMANDS[name];
   if (!load) throw new PipelineError('usage', `unknown command '${name}'`);
   const command = await load();
+  const options = { ...command.options, ...(command.locks ? { 'no-wait': NO_WAIT } : {}), help: { type: 'boolean' as const, short: 'h' } };
   let parsed;
   try {
-    parsed = parseArgs({ args: rest, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
   } catch (err) {
     throw new PipelineError('usage', `${(err as Error).message}\n\nusage: ${command.usage}`);
   }
@@ -48,10 +49,21 @@ runMain(async () => {
     process.stdout.write(`usage: ${command.usage}\n\n${command.summary}\n${formatOptions(command)}`);
     return;
   }
-  await command.run({ positionals: parsed.positionals, values: parsed.values as Record<string, string | boolean | undefined> });
+  const args = { positionals: parsed.positionals, values: parsed.values as Record<string, string | boolean | undefined> };
+  if (!command.locks) return command.run(args);
+  const lock = await acquireLock({ runId: ['caption', name, ...rest].join(' '), wait: !parsed.values['no-wait'] });
+  process.env[LOCK_TOKEN_ENV] = lock.holder.token; // the Turbo tasks it starts run under this lock
+  try {
+    await command.run({ ...args, lock });
+  } finally {
+    await lock.release();
+  }
 }, USAGE);
 
+const NO_WAIT = { type: 'boolean' as const, description: 'when another run holds the workspace lock, fail (exit 75) instead of waiting for it' };
+
 function formatOptions(command: Command): string {
-  const lines = Object.entries(command.options).map(([k, o]) => `  --${k}${o.type === 'string' ? ' <value>' : ''}  ${o.description}`);
+  const all = command.locks ? { ...command.options, 'no-wait': NO_WAIT } : command.options;
+  const lines = Object.entries(all).map(([k, o]) => `  --${k}${o.type === 'string' ? ' <value>' : ''}  ${o.description}`);
   return lines.length ? `\noptions:\n${lines.join('\n')}\n` : '';
 }

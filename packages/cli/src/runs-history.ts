@@ -68,6 +68,13 @@ export async function recordRun(draft: Omit<RunRecord, 'id'>, root = repoRoot())
   }
 }
 
+/** The id the next recorded run of `pipeline` gets (while the workspace lock is held, no other run takes it). */
+export async function nextRunId(pipeline: string, root = repoRoot()): Promise<string> {
+  const dir = runsDir(root);
+  const n = existsSync(dir) ? (await lastNumber(dir)) + 1 : 1;
+  return `${String(n).padStart(4, '0')}-${pipeline}`;
+}
+
 /** Every recorded run, oldest first. */
 export async function listRuns(root = repoRoot()): Promise<RunRecord[]> {
   const dir = runsDir(root);

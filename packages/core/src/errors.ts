@@ -8,6 +8,7 @@ export type PipelineErrorCode =
   | 'input'        // upstream artifact or data set missing/invalid
   | 'data'         // data rejected under strict rules
   | 'quality'      // an evaluate.min gate failed
+  | 'locked'       // another run holds the workspace lock (exit 75: try again later)
   | 'internal';
 
 export class PipelineError extends Error {

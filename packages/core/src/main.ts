@@ -1,5 +1,6 @@
 /** The only place that turns errors into exit codes (library code throws `PipelineError`). */
 import { PipelineError } from './errors.ts';
+import { withLock } from './lock.ts';
 import { createLogger } from './log.ts';
 import type { StageName } from './paths.ts';
 import { readStageParams, type StageParamsFile } from './stage-params.ts';
@@ -11,7 +12,7 @@ export function runMain(fn: () => Promise<void>, usage?: string): void {
       if (err instanceof PipelineError) {
         process.stderr.write(`error: ${err.message}\n`);
         if (err.code === 'usage' && usage) process.stderr.write(`\n${usage}\n`);
-        process.exit(err.code === 'usage' ? 2 : 1);
+        process.exit(err.code === 'usage' ? 2 : err.code === 'locked' ? 75 : 1);
       }
       process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
       process.exit(1);
@@ -20,14 +21,15 @@ export function runMain(fn: () => Promise<void>, usage?: string): void {
 }
 
 /**
- * A stage's `turbo run` entry: its resolved params in, then one closing line with wall time and peak RSS.
- * Those go to the log, never into artifacts (they differ run to run, artifacts must not).
+ * A stage's `turbo run` entry: under the workspace lock (its `caption run`'s, or its own when started straight
+ * from `turbo run`), its resolved params in, then one closing line with wall time and peak RSS. Those go to the
+ * log, never into artifacts (they differ run to run, artifacts must not).
  */
 export function runStage<P>(stage: StageName, run: (resolved: StageParamsFile<P>) => Promise<unknown>): void {
-  runMain(async () => {
+  runMain(() => withLock(`stage ${stage} (turbo run)`, async () => {
     const started = performance.now();
     await run(await readStageParams<P>(stage));
     const peakMiB = process.resourceUsage().maxRSS / 1024; // maxRSS is in KiB
     createLogger(stage).info(`finished in ${((performance.now() - started) / 1000).toFixed(1)} s, peak RSS ${peakMiB.toFixed(0)} MiB`);
-  });
+  }));
 }

@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PipelineError } from '../src/errors.ts';
-import { ArtifactWriter, openArtifact } from '../src/io/artifact.ts';
+import { openArtifact } from '../src/io/artifact.ts';
+import { ArtifactWriter } from '../src/io/artifact-writer.ts';
 import type { Manifest, ManifestDraft } from '../src/io/manifest.ts';
 
 async function withTemp(fn: (dir: string) => Promise<void>): Promise<void> {

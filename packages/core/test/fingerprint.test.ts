@@ -60,3 +60,46 @@ test('fingerprintDirectory: stable, and changes on edit, addition, removal and r
     fs.rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('fingerprintDirectory follows symlinks inside the data directory: a link retargeted or its target edited changes it', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'core-fp-links-'));
+  try {
+    const dir = makeDataset(root, 'ds');
+    fs.mkdirSync(path.join(dir, 'store'));
+    fs.writeFileSync(path.join(dir, 'store', 'x.jpg'), 'x bytes');
+    fs.writeFileSync(path.join(dir, 'store', 'y.jpg'), 'y bytes');
+    fs.symlinkSync('../store/x.jpg', path.join(dir, 'images', 'linked.jpg'));  // a file link inside
+    fs.symlinkSync('store', path.join(dir, 'Images'));                          // a folder link inside (a common layout)
+    const base = await fingerprintDirectory(dir);
+    assert.equal(base.files, 3 + 2 + 1 + 2, 'linked file and linked folder contents count as what ingest reads');
+    fs.rmSync(path.join(dir, 'images', 'linked.jpg'));
+    fs.symlinkSync('../store/y.jpg', path.join(dir, 'images', 'linked.jpg'));
+    const retargeted = await fingerprintDirectory(dir);
+    assert.notEqual(retargeted.sha256, base.sha256, 'the link now names other bytes');
+    fs.writeFileSync(path.join(dir, 'store', 'y.jpg'), 'y edited');
+    assert.notEqual((await fingerprintDirectory(dir)).sha256, retargeted.sha256, 'edited bytes behind a link');
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('fingerprintDirectory never reads what a link outside the data directory points at, but notes where it points', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'core-fp-out-'));
+  try {
+    const dir = makeDataset(root, 'ds');
+    fs.mkdirSync(path.join(root, 'elsewhere'));
+    fs.writeFileSync(path.join(root, 'elsewhere', 'secret.txt'), 'outside');
+    fs.symlinkSync(path.join(root, 'elsewhere'), path.join(dir, 'outside-folder'));
+    fs.symlinkSync(path.join(root, 'elsewhere', 'secret.txt'), path.join(dir, 'images', 'outside.jpg'));
+    fs.symlinkSync('../..', path.join(dir, 'images', 'loop'));                   // escapes, and would loop if followed
+    const base = await fingerprintDirectory(dir);
+    assert.equal(base.files, 3, 'only the files inside are hashed');
+    fs.writeFileSync(path.join(root, 'elsewhere', 'secret.txt'), 'changed outside');
+    assert.equal((await fingerprintDirectory(dir)).sha256, base.sha256, 'content outside is not part of the data set');
+    fs.rmSync(path.join(dir, 'images', 'outside.jpg'));
+    fs.symlinkSync('/etc/hostname', path.join(dir, 'images', 'outside.jpg'));
+    assert.notEqual((await fingerprintDirectory(dir)).sha256, base.sha256, 'where a link points is part of the data set');
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { PipelineError } from '../src/errors.ts';
 import {
-  JsonDataset, ParquetDataset, bool, decodeParquet, encodeParquet, float64, int32, int64, listInt32, makeTable, tableRows, utf8,
+  bool, decodeParquet, encodeParquet, float64, int32, int64, listInt32, makeTable, tableRows, utf8,
 } from '../src/io/tables.ts';
 
 interface Row { id: string; i: number; n: number; f: number; ok: boolean; toks: number[] }
@@ -63,40 +63,10 @@ test('tableRows: int64 comes back as number, lists as number[]', () => {
   assert.deepEqual(r.l, [4, 5]);
 });
 
-test('ParquetDataset: save/load/exists/describe; loading a missing file throws PipelineError(input)', async () => {
-  await withTemp(async (dir) => {
-    const file = path.join(dir, 'captions.parquet');
-    const ds = new ParquetDataset(file);
-    assert.equal(ds.exists(), false);
-    await assert.rejects(ds.load(), (err: unknown) => {
-      assert.ok(err instanceof PipelineError);
-      assert.equal(err.code, 'input');
-      assert.ok(err.message.includes(file), err.message);
-      return true;
-    });
-    await ds.save(table());
-    assert.equal(ds.exists(), true);
-    assert.deepEqual(tableRows<Row>(await ds.load()), rows);
-    assert.deepEqual(fs.readFileSync(file), Buffer.from(encodeParquet(table())));
-    assert.equal(ds.describe(), `ParquetDataset(${file})`);
-  });
-});
-
-test('JsonDataset: saves canonical (sorted-key) JSON, loads it back; missing file throws PipelineError(input)', async () => {
-  await withTemp(async (dir) => {
-    const file = path.join(dir, 'vocab.json');
-    const ds = new JsonDataset<{ b: number; a: { d: number; c: number } }>(file);
-    await assert.rejects(ds.load(), { name: 'PipelineError', code: 'input' });
-    await ds.save({ b: 1, a: { d: 2, c: 3 } });
-    assert.equal(fs.readFileSync(file, 'utf8'), '{\n  "a": {\n    "c": 3,\n    "d": 2\n  },\n  "b": 1\n}\n');
-    assert.deepEqual(await ds.load(), { a: { c: 3, d: 2 }, b: 1 });
-  });
-});
-
 test('parquet written by encodeParquet opens in DuckDB', async () => {
   await withTemp(async (dir) => {
     const file = path.join(dir, 'rows.parquet');
-    await new ParquetDataset(file).save(table());
+    fs.writeFileSync(file, encodeParquet(table()));
     const instance = await DuckDBInstance.create(':memory:');
     const conn = await instance.connect();
     try {

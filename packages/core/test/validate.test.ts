@@ -112,7 +112,7 @@ const typeCases: { name: string; lines: string[]; line: number; key: string; mes
   {
     name: 'enum, three levels down',
     lines: ['name: demo', 'train:', '  optimizer:', '', '    kind: adamw'],
-    line: 5, key: 'train.optimizer.kind', message: 'must be equal to one of the allowed values', found: '"adamw"',
+    line: 5, key: 'train.optimizer.kind', message: 'must be one of: adam, sgd', found: '"adamw"',
   },
 ];
 

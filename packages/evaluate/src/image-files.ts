@@ -1,9 +1,12 @@
-/** Image id -> file on disk, from the ingest artifact's images table and dataset root (as features reads them). */
+/** Image id -> file on disk and its recorded sha256, from the ingest artifact's images table (as features reads them). */
 import path from 'node:path';
-import { ParquetDataset, resolveDatasetRoot, tableRows, type Artifact } from '@caption/core';
+import { catalog, resolveDatasetRoot, type Artifact } from '@caption/core';
 
-export async function imageFiles(ingest: Artifact): Promise<Map<string, string>> {
+/** An image to picture in the report; `sha256` (when known) is checked against the bytes read. */
+export interface ImageFile { file: string; sha256?: string }
+
+export async function imageFiles(ingest: Artifact): Promise<Map<string, ImageFile>> {
   const root = resolveDatasetRoot(String(ingest.manifest.extra?.datasetRoot), ingest.dir);
-  const rows = tableRows<{ image_id: string; path: string }>(await new ParquetDataset(ingest.file('images.parquet')).load());
-  return new Map(rows.map((r) => [r.image_id, path.join(root, r.path)]));
+  const rows = await catalog.ingest.images.load(ingest);
+  return new Map(rows.map((r) => [r.image_id, { file: path.join(root, r.path), sha256: r.sha256 }]));
 }

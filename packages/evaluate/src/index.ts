@@ -1,4 +1,4 @@
-export { runEvaluate, EVALUATE_SCHEMA_VERSION } from './stage.ts';
+export { runEvaluate, decodingLabel, EVALUATE_SCHEMA_VERSION } from './stage.ts';
 export { evaluateParamsSchema, type EvaluateParams } from './params.ts';
 export { corpusBleu, tokenizeForBleu, type BleuScores, type BleuByOrder } from './bleu.ts';
 export {
@@ -7,7 +7,7 @@ export {
 export { ptbTokenize, ptbTokens } from './ptb.ts';
 export { reportHtml, type HtmlReportInput } from './report-html.ts';
 export { reportMarkdown, type ReportMeta } from './report.ts';
-export { readPreviousRun, reportMetrics, type PreviousRun } from './previous-run.ts';
+export { reportMetrics, reportWithPrevious, type PreviousRun } from './previous-run.ts';
 export { greedyDecode, type DecodedCaption, type FeatureSource } from '@caption/train';
 export { beamDecode, type BeamOptions } from './beam.ts';
 export { corpusCider, type CorpusMetric } from './cider.ts';

@@ -1,36 +1,18 @@
 /**
- * The report that was in the evaluate output directory before this run (read before the writer replaces
- * it), so the new report can say what changed. Older reports without CIDEr-D / ROUGE-L give only BLEU.
+ * The comparison with the previous run. It is not part of the evaluate artifact (an artifact depends on its
+ * declared inputs only): `caption run` finds the previous run in the runs history and renders the artifact's
+ * report again with it, beside the history (`.caption/reports/<run>.md|html`).
  */
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { MANIFEST_FILE, openArtifact } from '@caption/core';
-import { METRICS, type MetricName } from './transform.ts';
+import { reportMarkdown, type ReportMeta } from './report.ts';
+import { metricsTableHtml, previousNoteHtml } from './report-html.ts';
+import { METRICS, type EvaluationReport, type MetricName } from './transform.ts';
 
 export interface PreviousRun {
-  manifestHash: string;                           // sha256 of its manifest.json, as upstream hashes are
+  id: string;                                     // the run record's id, e.g. 0003-demo
   pipeline: string;
   decoder: string;
   decoding: string;
-  split: string;
-  images: number;
   metrics: Partial<Record<MetricName, number>>;
-}
-
-export async function readPreviousRun(dir: string): Promise<PreviousRun | undefined> {
-  if (!existsSync(path.join(dir, MANIFEST_FILE)) || !existsSync(path.join(dir, 'report.json'))) return undefined;
-  const artifact = await openArtifact(dir, 'report');
-  const report = JSON.parse(await readFile(artifact.file('report.json'), 'utf8')) as Record<string, unknown>;
-  return {
-    manifestHash: artifact.manifestHash,
-    pipeline: String(report.pipeline ?? '?'),
-    decoder: String(report.decoder ?? '?'),
-    decoding: String(report.decoding ?? 'greedy decoding'),
-    split: String(report.split ?? '?'),
-    images: Number(report.images ?? 0),
-    metrics: reportMetrics(report),
-  };
 }
 
 /** report.json -> metrics by gate name (bleu: [b1..b4], ciderD, rougeL); absent or non-numeric ones left out. */
@@ -40,4 +22,19 @@ export function reportMetrics(report: Record<string, unknown>): Partial<Record<M
     bleu1: bleu[0], bleu2: bleu[1], bleu3: bleu[2], bleu4: bleu[3], ciderD: report.ciderD, rougeL: report.rougeL,
   };
   return Object.fromEntries(METRICS.filter((m) => typeof values[m] === 'number').map((m) => [m, values[m] as number]));
+}
+
+/**
+ * An evaluate artifact's report.md and report.html, rendered again with `previous` beside the model: the
+ * Markdown from report.json, the HTML by replacing its metrics table and its previous-run note.
+ */
+export function reportWithPrevious(
+  artifact: { reportJson: Record<string, unknown>; html: string }, previous: PreviousRun | undefined,
+): { markdown: string; html: string } {
+  const report = { perImage: [], ...artifact.reportJson } as unknown as EvaluationReport;
+  const meta = artifact.reportJson as unknown as ReportMeta;
+  const html = artifact.html
+    .replace(/<table class="metrics" id="metrics">[\s\S]*?<\/table>/, () => metricsTableHtml(report, previous))
+    .replace(/<p class="note" id="previous">[\s\S]*?<\/p>/, () => previousNoteHtml(previous));
+  return { markdown: reportMarkdown(report, meta, previous, true), html };
 }

@@ -1,16 +1,16 @@
 /**
  * report.html: one self-contained page (inline CSS and SVG, images as data: URIs, a CSP that forbids any
- * request) — metrics against the constant caption and the previous run, the loss curves, a gallery with
- * attention maps, and the best and worst images by CIDEr-D. Pure: the pictures come in already encoded.
+ * request) — metrics against the constant caption (and, in `caption run`'s copy, the previous run), the loss
+ * curves, a gallery with attention maps, and the best and worst images by CIDEr-D. Pure: the pictures come in
+ * already encoded.
  */
 import type { PreviousRun } from './previous-run.ts';
-import { metricRows, type ReportMeta } from './report.ts';
+import { metricRows, previousNote, type ReportMeta } from './report.ts';
 import { METRIC_LABELS, METRICS, type EvaluationReport } from './transform.ts';
 
 export interface HtmlReportInput {
   report: EvaluationReport;
   meta: ReportMeta;
-  previous?: PreviousRun;
   lossCurveSvg?: string;                                   // the train artifact's loss-curve.svg
   references: Map<string, string[]>;                       // shown under each pictured image
   thumbnails: Map<string, string>;                         // image id -> data: URI
@@ -37,7 +37,7 @@ table.metrics{border-collapse:collapse;font-variant-numeric:tabular-nums}
 .note{color:#555}`;
 
 export function reportHtml(input: HtmlReportInput): string {
-  const { report: r, meta, previous } = input;
+  const { report: r, meta } = input;
   const title = `Evaluation report — pipeline ${meta.pipeline}`;
   return [
     '<!DOCTYPE html>',
@@ -49,10 +49,8 @@ export function reportHtml(input: HtmlReportInput): string {
     `<p>${r.images} ${esc(meta.split)} images, <b>${esc(meta.decoder)}</b> decoder on ${esc(meta.backbone)} features, ${esc(meta.decoding ?? 'greedy decoding')}.`,
     ' Corpus BLEU-1..4, CIDEr-D and ROUGE-L with coco-caption semantics, on PTB-tokenized lowercase text without punctuation.</p>',
     '<h2>Metrics</h2>',
-    metricsTable(r, previous),
-    previous
-      ? `<p class="note" id="previous">Previous report in this output directory: pipeline <b>${esc(previous.pipeline)}</b>, ${esc(previous.decoder)} decoder, ${esc(previous.decoding)}, ${previous.images} ${esc(previous.split)} images (manifest <code>${previous.manifestHash.slice(0, 12)}</code>).</p>`
-      : '<p class="note" id="previous">No previous report in this output directory: nothing to compare with.</p>',
+    metricsTableHtml(r),
+    `<p class="note" id="previous">${esc(previousNote(undefined, false).replace(/`/g, ''))}</p>`,
     '<h2>Loss curves</h2>',
     input.lossCurveSvg?.trimStart().startsWith('<svg') ? `<div class="loss">${input.lossCurveSvg}</div>` : '<p class="missing">No loss curve in the train artifact.</p>',
     `<h2>Gallery (${r.samples.length} ${esc(meta.split)} images)</h2>`,
@@ -63,7 +61,11 @@ export function reportHtml(input: HtmlReportInput): string {
   ].join('\n');
 }
 
-function metricsTable(r: EvaluationReport, previous?: PreviousRun): string {
+/** The previous-run note of `caption run`'s copy of the page. */
+export const previousNoteHtml = (previous: PreviousRun | undefined) =>
+  `<p class="note" id="previous">${esc(previousNote(previous, true).replace(/`/g, ''))}</p>`;
+
+export function metricsTableHtml(r: EvaluationReport, previous?: PreviousRun): string {
   const rows = metricRows(r, previous);
   const head = `<tr><th>system</th>${METRICS.map((m) => `<th>${METRIC_LABELS[m]}</th>`).join('')}</tr>`;
   const body = rows.map((row) => {

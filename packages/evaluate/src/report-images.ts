@@ -2,11 +2,12 @@
  * The pictures report.html embeds, as data: URIs (the page makes no requests): small JPEG thumbnails and
  * per-word attention panels. Fixed sizes and quality, so the same inputs give the same bytes.
  */
-import { existsSync } from 'node:fs';
 import sharp from 'sharp';
+import { readImageBytes } from '@caption/core';
 import type { Vocabulary } from '@caption/tokenize';
 import { attentionGrid, attentionPanels } from './attention-overlay.ts';
 import type { DecodedCaption } from '@caption/train';
+import type { ImageFile } from './image-files.ts';
 import { extremeImages } from './report-html.ts';
 import type { EvaluationReport } from './transform.ts';
 
@@ -16,11 +17,23 @@ const QUALITY = 75;
 
 const dataUri = (jpeg: Buffer) => `data:image/jpeg;base64,${jpeg.toString('base64')}`;
 
-/** A thumbnail of the image, or undefined when the file is missing or not an image. */
-export async function thumbnailUri(file: string | undefined): Promise<string | undefined> {
-  if (!file || !existsSync(file)) return undefined;
+/** The image's bytes (checked against its recorded sha256), or undefined when there is no such file. */
+async function imageBytes(image: ImageFile | undefined): Promise<Buffer | undefined> {
+  if (!image) return undefined;
   try {
-    return dataUri(await sharp(file).rotate().resize(THUMBNAIL, THUMBNAIL, { fit: 'inside' }).removeAlpha()
+    return Buffer.from(await readImageBytes(image.file, image.sha256));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** A thumbnail of the image, or undefined when the file is missing or not an image. */
+export async function thumbnailUri(image: ImageFile | undefined): Promise<string | undefined> {
+  const bytes = await imageBytes(image);
+  if (!bytes) return undefined;
+  try {
+    return dataUri(await sharp(bytes).rotate().resize(THUMBNAIL, THUMBNAIL, { fit: 'inside' }).removeAlpha()
       .jpeg({ quality: QUALITY }).toBuffer());
   } catch {
     return undefined;
@@ -29,10 +42,11 @@ export async function thumbnailUri(file: string | undefined): Promise<string | u
 
 /** One panel per word: the image with that word's attention blended over it. */
 export async function attentionUris(
-  file: string | undefined, words: string[], attention: Float32Array[], grid: [number, number],
+  image: ImageFile | undefined, words: string[], attention: Float32Array[], grid: [number, number],
 ): Promise<{ word: string; uri: string }[]> {
-  if (!file || !existsSync(file) || !words.length) return [];
-  const panels = await attentionPanels(file, words, attention, grid, { size: PANEL, format: 'jpeg', quality: QUALITY });
+  const bytes = words.length ? await imageBytes(image) : undefined;
+  if (!bytes) return [];
+  const panels = await attentionPanels(bytes, words, attention, grid, { size: PANEL, format: 'jpeg', quality: QUALITY });
   return panels.map((jpeg, i) => ({ word: words[i], uri: dataUri(jpeg) }));
 }
 
@@ -41,7 +55,7 @@ export async function attentionUris(
  * panels for the gallery when the decoder has attention. A missing image file shows as missing, not as an error.
  */
 export async function reportPictures(
-  files: Map<string, string>, report: EvaluationReport, decoded: Map<string, DecodedCaption>, vocabulary: Vocabulary, positions: number,
+  files: Map<string, ImageFile>, report: EvaluationReport, decoded: Map<string, DecodedCaption>, vocabulary: Vocabulary, positions: number,
 ) {
   const gallery = report.samples.map((s) => s.image_id);
   const { best, worst } = extremeImages(report);

@@ -27,15 +27,23 @@ export function metricRows(r: EvaluationReport, previous?: PreviousRun): MetricR
   return rows;
 }
 
-export const previousLabel = (p: PreviousRun) => `pipeline \`${p.pipeline}\`, ${p.decoder}, ${p.decoding}`;
+export const previousLabel = (p: PreviousRun) => `run ${p.id} (pipeline \`${p.pipeline}\`, ${p.decoder}, ${p.decoding})`;
 
-export function reportMarkdown(r: EvaluationReport, meta: ReportMeta, previous?: PreviousRun): string {
+/** The note under the table: the artifact's own (no comparison inside it), or the previous run it is compared with. */
+export function previousNote(previous: PreviousRun | undefined, rendered: boolean): string {
+  if (previous) return `Previous run: ${previousLabel(previous)}.`;
+  return rendered ? 'No earlier run in the runs history: nothing to compare with.'
+    : 'The comparison with the previous run is not part of this artifact: `caption run` writes it to `.caption/reports/`.';
+}
+
+/** `rendered`: this is `caption run`'s copy (with the runs history), not the artifact's. */
+export function reportMarkdown(r: EvaluationReport, meta: ReportMeta, previous?: PreviousRun, rendered = false): string {
   return [
     `# Evaluation report — pipeline \`${meta.pipeline}\``,
     '',
     `${r.images} ${meta.split} images, ${meta.decoder} decoder on ${meta.backbone} features, ${meta.decoding ?? 'greedy decoding'}.`,
     'Corpus BLEU-1..4, CIDEr-D and ROUGE-L with coco-caption semantics, on PTB-tokenized lowercase text without punctuation.',
-    previous ? `Previous report here: ${previousLabel(previous)} (manifest ${previous.manifestHash.slice(0, 12)}).` : 'No previous report in this output directory.',
+    previousNote(previous, rendered),
     '',
     `| system | ${METRICS.map((m) => METRIC_LABELS[m]).join(' | ')} |`,
     `|---|${METRICS.map(() => '---|').join('')}`,

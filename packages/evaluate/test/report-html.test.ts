@@ -19,7 +19,7 @@ import { END, SPECIAL_TOKENS, decodeIds, standardize } from '@caption/tokenize';
 import { createCaptionModel, lossCurveSvg } from '@caption/train';
 import { CHROMIUM_PATH, chromiumAvailable, launchChromium } from '../../../scripts/chromium.ts';
 import { greedyDecode } from '@caption/train';
-import { reportMetrics, type PreviousRun } from '../src/previous-run.ts';
+import { reportMetrics, reportWithPrevious, type PreviousRun } from '../src/previous-run.ts';
 import { reportHtml, type HtmlReportInput } from '../src/report-html.ts';
 import { reportPictures, thumbnailUri } from '../src/report-images.ts';
 import { METRICS, evaluateCaptions, normalise } from '../src/transform.ts';
@@ -42,6 +42,7 @@ let tmp: string;
 let browser: Browser | undefined;
 let input: HtmlReportInput;
 let reportJson: Record<string, unknown>;
+let previous: PreviousRun;
 
 /** Everything the page does wrong, as readable lines (empty = fine). */
 async function inspect(page: Page, file: string): Promise<{ problems: string[]; images: number }> {
@@ -68,13 +69,13 @@ before(async () => {
     const [key, caption] = line.split('\t');
     references.get(key?.split('#')[0])?.push(caption.trim());
   }
-  const files = new Map(ids.map((id) => [id, path.join(FLICKR!, 'Flicker8k_Dataset', id)]));
+  const files = new Map(ids.map((id) => [id, { file: path.join(FLICKR!, 'Flicker8k_Dataset', id) }]));
 
   // a real attention-gru over features made from the pixels; <end> suppressed so every caption has words
   const words = [...new Set([...references.values()].flat().flatMap((c) => standardize(c)))].sort();
   const vocabulary = { tokens: [...SPECIAL_TOKENS, ...words], counts: [] };
   const features = new Map<string, Float32Array>();
-  for (const [id, file] of files) {
+  for (const [id, { file }] of files) {
     const { data } = await sharp(file).removeAlpha().resize(GRID, GRID, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
     features.set(id, Float32Array.from(data, (v) => v / 255));
   }
@@ -92,15 +93,15 @@ before(async () => {
   });
   // the stage's own picture step: thumbnails of gallery + best/worst, attention panels for the gallery
   const { thumbnails, attention } = await reportPictures(files, report, new Map(ids.map((id, i) => [id, decoded[i]])), vocabulary, GRID * GRID);
-  const previous: PreviousRun = {
-    manifestHash: 'c0ffee'.repeat(10) + 'abcd', pipeline: 'flickr8k-merge', decoder: 'merge-lstm', decoding: 'greedy decoding', split: 'test', images: IMAGES,
+  previous = {
+    id: '0007-flickr8k-merge', pipeline: 'flickr8k-merge', decoder: 'merge-lstm', decoding: 'greedy decoding',
     metrics: { bleu1: 0.5, bleu2: 0.3, bleu3: 0.2, bleu4: 0.1, ciderD: 0.4, rougeL: 0.35 },
   };
   const history = [1, 2, 3].map((epoch) => ({ epoch, step: epoch * 10, loss: 4 / epoch, dev_loss: 4.2 / epoch + 0.1, lr: 1e-3 }));
   const { perImage: _, ...summary } = report;
   reportJson = JSON.parse(canonicalJson({ pipeline: 'test', ...summary })); // what the stage writes as report.json
   input = {
-    report, previous,
+    report,
     meta: { pipeline: 'flickr8k-check', split: 'test', decoder: 'attention-gru', backbone: 'pixels-8x8', decoding: 'greedy decoding' },
     lossCurveSvg: lossCurveSvg(history, 'flickr8k-check: attention-gru'),
     references: new Map([...references].map(([id, rs]) => [id, rs.map(normalise)])),
@@ -114,9 +115,9 @@ after(async () => {
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
-test('report.html renders in Chromium: every image loads, no requests, no console errors, metrics from report.json', { skip }, async () => {
+test('report.html (caption run\'s copy, with the previous run) renders in Chromium: every image loads, no requests, no console errors, metrics from report.json', { skip }, async () => {
   const file = path.join(tmp, 'report.html');
-  const html = reportHtml(input);
+  const html = reportWithPrevious({ reportJson, html: reportHtml(input) }, previous).html;
   await writeFile(file, html);
   const page = await browser!.newPage();
   const { problems, images } = await inspect(page, file);
@@ -138,9 +139,9 @@ test('report.html renders in Chromium: every image loads, no requests, no consol
     (tds) => tds.map((td) => [td.getAttribute('data-metric'), td.textContent])));
   assert.deepEqual(await row('model'), Object.fromEntries(METRICS.map((m) => [m, expected[m]!.toFixed(4)])));
   assert.equal((await row('previous')).ciderD, '0.4000');
-  const delta = (m: (typeof METRICS)[number]) => expected[m]! - input.previous!.metrics[m]!;
+  const delta = (m: (typeof METRICS)[number]) => expected[m]! - previous.metrics[m]!;
   assert.equal((await row('model-previous')).bleu4, `${delta('bleu4') > 0 ? '+' : ''}${delta('bleu4').toFixed(4)}`);
-  assert.match(await page.locator('#previous').innerText(), /flickr8k-merge.*merge-lstm.*c0ffeec0ffee/);
+  assert.match(await page.locator('#previous').innerText(), /run 0007-flickr8k-merge \(pipeline flickr8k-merge, merge-lstm, greedy decoding\)/);
   // the loss curve is drawn inline, with both lines
   assert.equal(await page.locator('.loss svg polyline').count(), 2);
   await page.close();
@@ -149,13 +150,18 @@ test('report.html renders in Chromium: every image loads, no requests, no consol
 test('report.html is deterministic: same inputs, byte-identical page (pictures re-encoded too)', { skip }, async () => {
   const again = new Map<string, string>();
   for (const id of input.thumbnails.keys()) {
-    again.set(id, (await thumbnailUri(path.join(FLICKR!, 'Flicker8k_Dataset', id)))!);
+    again.set(id, (await thumbnailUri({ file: path.join(FLICKR!, 'Flicker8k_Dataset', id) }))!);
   }
   assert.equal(reportHtml({ ...input, thumbnails: again }), reportHtml(input));
-  // and without a previous report the page says so instead of comparing
-  const first = reportHtml({ ...input, previous: undefined });
-  assert.match(first, /No previous report in this output directory/);
+  // the artifact's page never compares (its bytes depend on its inputs only); caption run's copy without an
+  // earlier run says there is nothing to compare with
+  const page = reportHtml(input);
+  assert.match(page, /not part of this artifact/);
+  assert.doesNotMatch(page, /data-row="previous"/);
+  const first = reportWithPrevious({ reportJson, html: page }, undefined).html;
+  assert.match(first, /No earlier run in the runs history/);
   assert.doesNotMatch(first, /data-row="previous"/);
+  assert.equal(first.replace(/<p class="note" id="previous">.*?<\/p>/, ''), page.replace(/<p class="note" id="previous">.*?<\/p>/, ''));
 });
 
 test('the browser check itself catches a broken image and an external request', { skip }, async () => {

@@ -24,7 +24,7 @@ test('reportMarkdown: title, setup line, model/constant/delta rows with 4 decima
   const lines = md.split('\n');
   assert.equal(lines[0], '# Evaluation report — pipeline `demo`');
   assert.ok(lines.includes('2 test images, attention-gru decoder on mobilenet_v2 features, greedy decoding.'));
-  assert.ok(lines.includes('No previous report in this output directory.'));
+  assert.ok(lines.includes('The comparison with the previous run is not part of this artifact: `caption run` writes it to `.caption/reports/`.'), md);
   assert.ok(lines.includes(HEADER), md);
   assert.ok(lines.includes('| model | 0.6123 | 0.4000 | 0.2500 | 0.1250 | 0.7500 | 0.4500 |'), md);
   assert.ok(lines.includes('| constant: "a dog on the grass" | 0.5000 | 0.3000 | 0.2000 | 0.1000 | 0.0500 | 0.3000 |'), md);
@@ -45,13 +45,13 @@ test('reportMarkdown: a model below the constant shows a negative delta', () => 
 
 test('reportMarkdown: the previous run, its metrics and the deltas (metrics an old report lacks shown as –)', () => {
   const previous: PreviousRun = {
-    manifestHash: 'ab'.repeat(32), pipeline: 'flickr8k', decoder: 'merge-lstm', decoding: 'greedy decoding', split: 'test', images: 2,
+    id: '0003-flickr8k', pipeline: 'flickr8k', decoder: 'merge-lstm', decoding: 'greedy decoding',
     metrics: { bleu1: 0.5, bleu2: 0.3, bleu3: 0.2, bleu4: 0.1 },
   };
-  const lines = reportMarkdown(report, META, previous).split('\n');
-  assert.ok(lines.includes(`Previous report here: pipeline \`flickr8k\`, merge-lstm, greedy decoding (manifest ${'ab'.repeat(6)}).`), lines.join('\n'));
+  const lines = reportMarkdown(report, META, previous, true).split('\n');
+  assert.ok(lines.includes('Previous run: run 0003-flickr8k (pipeline `flickr8k`, merge-lstm, greedy decoding).'), lines.join('\n'));
   const at = lines.findIndex((l) => l.startsWith('| previous: '));
-  assert.equal(lines[at], '| previous: pipeline `flickr8k`, merge-lstm, greedy decoding | 0.5000 | 0.3000 | 0.2000 | 0.1000 | – | – |');
+  assert.equal(lines[at], '| previous: run 0003-flickr8k (pipeline `flickr8k`, merge-lstm, greedy decoding) | 0.5000 | 0.3000 | 0.2000 | 0.1000 | – | – |');
   assert.equal(lines[at + 1], '| model − previous | 0.1123 | 0.1000 | 0.0500 | 0.0250 | – | – |');
 });
 

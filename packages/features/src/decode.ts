@@ -1,9 +1,13 @@
-/** Image file -> float32 RGB pixels in [0,1] at the backbone's input size (sharp, squashed like Keras resize). */
-import { readFile } from 'node:fs/promises';
+/**
+ * Image file -> float32 RGB pixels in [0,1] at the backbone's input size (sharp, squashed like Keras resize).
+ * With the sha256 ingest recorded, the bytes are checked first: features are computed from exactly the image
+ * the images table describes, or the stage stops.
+ */
 import sharp from 'sharp';
+import { readImageBytes } from '@caption/core';
 
-export async function decodeImage(file: string, size: number): Promise<Float32Array> {
-  const { data } = await sharp(await readFile(file))
+export async function decodeImage(file: string, size: number, expectedSha256?: string): Promise<Float32Array> {
+  const { data } = await sharp(await readImageBytes(file, expectedSha256))
     .rotate() // honour EXIF orientation (ingest records it)
     .removeAlpha()
     .toColourspace('srgb')

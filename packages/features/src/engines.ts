@@ -2,10 +2,7 @@
  * Inference engines for a backbone: ONNX Runtime (default: the Keras graph translated to ONNX, cached
  * per weights hash, intra-op threads = cores) or TF.js (the reference the ONNX graph is checked against).
  */
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { repoRoot } from '@caption/core';
+import { cached } from '@caption/core';
 import { tf } from '@caption/core/tf';
 import type { Backbone } from './backbones.ts';
 import { buildOnnxGraph, CONVERTER_VERSION, OnnxExtractor } from './onnx/index.ts';
@@ -33,16 +30,8 @@ export function tfjsEngine(extractor: tf.LayersModel, backbone: Backbone, backen
 
 /** The ONNX graph is built once per (weights, cut layer, converter version) and cached under .caption/cache/onnx/. */
 export async function onnxEngine(extractor: tf.LayersModel, backbone: Backbone, weightsHash: string): Promise<FeatureEngine> {
-  const file = path.join(repoRoot(), '.caption', 'cache', 'onnx', `${backbone.id}-${backbone.cutLayer}-${weightsHash.slice(0, 16)}-c${CONVERTER_VERSION}.onnx`);
-  let bytes: Uint8Array;
-  if (existsSync(file)) bytes = await readFile(file);
-  else {
-    bytes = buildOnnxGraph(extractor, backbone.cutLayer);
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(`${file}.${process.pid}`, bytes);
-    await rename(`${file}.${process.pid}`, file);
-  }
-  const session = await OnnxExtractor.create(bytes);
+  const name = `onnx/${backbone.id}-${backbone.cutLayer}-${weightsHash.slice(0, 16)}-c${CONVERTER_VERSION}.onnx`;
+  const session = await OnnxExtractor.create(await cached(name, () => buildOnnxGraph(extractor, backbone.cutLayer)));
   return {
     name: 'onnxruntime-cpu',
     run: (pixels, n) => session.run(pixels, n, backbone.inputSize),

@@ -1,11 +1,10 @@
 /**
  * Incremental extraction: rows of the previous features artifact whose image content (sha256) is
  * unchanged and whose backbone config (backbone, weights, preprocessing, engine, dtype) is identical are
- * copied instead of recomputed. Previous shards are read one at a time, so memory stays at ~one shard.
+ * copied instead of recomputed. Previous shards are read (and verified) one at a time, so memory stays at
+ * about one shard. A previous artifact that does not verify is not reused: its rows are recomputed.
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { canonicalJson, openArtifact, ParquetDataset, readFeatureShard, tableRows } from '@caption/core';
+import { canonicalJson, catalog, createLogger, openStage, type Artifact, type FeatureIndexRow } from '@caption/core';
 
 export type StoredRow = Uint16Array | Float32Array;
 
@@ -16,13 +15,20 @@ export interface Reusable {
   size: number;
 }
 
+const shards = catalog.features.shards;
+
 export async function openReusable(prevDir: string, config: Record<string, unknown>): Promise<Reusable | undefined> {
-  if (!existsSync(path.join(prevDir, 'manifest.json')) || !existsSync(path.join(prevDir, 'shards', 'index.parquet'))) return undefined;
-  const prev = await openArtifact(prevDir, 'features');
-  if (canonicalJson(prev.manifest.extra?.config) !== canonicalJson(config)) return undefined;
-  const index = tableRows<{ sha256: string; shard: string; row: number }>(
-    await new ParquetDataset(path.join(prevDir, 'shards', 'index.parquet')).load(),
-  );
+  let prev: Artifact;
+  let index: FeatureIndexRow[];
+  try {
+    prev = await openStage('features', prevDir);
+    if (canonicalJson(prev.manifest.extra?.config) !== canonicalJson(config) || !prev.has(shards.index.name)) return undefined;
+    index = await shards.index.load(prev);
+  } catch (err) {
+    // no previous artifact (the usual case), or one that no longer verifies: nothing to reuse
+    if (!/no artifact at/.test((err as Error).message)) createLogger('features').warn(`previous artifact not reused: ${(err as Error).message}`);
+    return undefined;
+  }
   const where = new Map(index.map((r) => [r.sha256, r]));
   return {
     size: where.size,
@@ -35,7 +41,7 @@ export async function openReusable(prevDir: string, config: Record<string, unkno
       }
       const out = new Map<string, StoredRow>();
       for (const [shard, wanted] of byShard) {
-        const s = await readFeatureShard(path.join(prevDir, 'shards', shard));
+        const s = await shards.loadShard(prev, shard);
         const per = s.shape[0] * s.shape[1];
         for (const sha of wanted) {
           const row = where.get(sha)!.row;

@@ -3,6 +3,7 @@
  * decoding of batch i+1 (sharp, p-limit) overlapping the inference of batch i.
  */
 import pLimit from 'p-limit';
+import { PipelineError } from '@caption/core';
 import type { FeatureEngine } from './engines.ts';
 
 export interface ImageRef {
@@ -21,12 +22,19 @@ export async function* extractFeatures(
   images: ImageRef[],
   engine: FeatureEngine,
   opts: { batchSize: number; concurrency: number; inputSize: number },
-  decode: (file: string, size: number) => Promise<Float32Array>,
+  decode: (file: string, size: number, sha256: string) => Promise<Float32Array>,
 ): AsyncGenerator<FeatureBatch> {
   const limit = pLimit(opts.concurrency);
   const S = opts.inputSize;
-  const decodeBatch = (batch: ImageRef[]) =>
-    Promise.all(batch.map((img) => limit(() => decode(img.file, S).then((px) => ({ img, px }), (e: Error) => ({ img, error: e.message })))));
+  // An image that fails to decode is reported and skipped; a PipelineError (bytes that changed since ingest) stops the run.
+  const decodeBatch = (batch: ImageRef[]) => {
+    const decoded = Promise.all(batch.map((img) => limit(() => decode(img.file, S, img.sha256).then((px) => ({ img, px }), (e: Error) => {
+      if (e instanceof PipelineError) throw e;
+      return { img, error: e.message };
+    }))));
+    decoded.catch(() => {}); // decoded ahead: its error surfaces when awaited, not as an unhandled rejection
+    return decoded;
+  };
 
   const batches: ImageRef[][] = [];
   for (let i = 0; i < images.length; i += opts.batchSize) batches.push(images.slice(i, i + opts.batchSize));

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ParquetDataset, readFeatureShard, tableRows, type Manifest } from '@caption/core';
+import { ArtifactWriter, catalog, readFeatureShard, readParquetRows, sha256, type ImageRow, type Manifest } from '@caption/core';
 import { runIngest, writeDemoDataset } from '../../ingest/src/index.ts';
 import { runUntilFileThenKill } from '../../../test/helpers/kill.ts';
 import { runFeatures } from '../src/stage.ts';
@@ -49,8 +49,8 @@ test('features: shards of shardSize images with an index; rows match the images 
   const m = await run(path.join(tmp, 'ingest'), path.join(tmp, 'full'));
   assert.equal(m.rows.images, 10);
   assert.equal(m.rows.shards, 3);
-  const index = tableRows<{ image_id: string; shard: string; row: number }>(await new ParquetDataset(path.join(tmp, 'full/shards/index.parquet')).load());
-  const images = tableRows<{ image_id: string }>(await new ParquetDataset(path.join(tmp, 'ingest/images.parquet')).load());
+  const index = await readParquetRows<{ image_id: string; shard: string; row: number }>(path.join(tmp, 'full/shards/index.parquet'));
+  const images = await readParquetRows<{ image_id: string }>(path.join(tmp, 'ingest/images.parquet'));
   assert.deepEqual(index.map((r) => r.image_id), images.map((r) => r.image_id));
   const shard = await readFeatureShard(path.join(tmp, 'full/shards/shard-00002.arrow'));
   assert.deepEqual(shard.shape, [49, 1280]);
@@ -69,7 +69,7 @@ test('features: kill -9 during extraction, then resume -> byte-identical to an u
     import { runFeatures } from ${JSON.stringify(path.join(here, '../src/stage.ts'))};
     await runFeatures({ pipeline: 't', seed: 1, params: ${JSON.stringify({ ...params, reuse: false })} }, ${JSON.stringify(path.join(tmp, 'ingest'))}, ${JSON.stringify(out)});
   `);
-  const firstShard = path.join(`${out}.partial`, '.progress', '0.json');
+  const firstShard = path.join(`${out}.partial`, '.shards', 'shard-00000.arrow', '.unit.json'); // the first shard's unit is committed
   await runUntilFileThenKill(script, firstShard);
   assert.ok(!existsSync(path.join(out, 'manifest.json')), 'killed run must not have committed');
 
@@ -99,16 +99,36 @@ test('features: one image added -> computes exactly 1, reuses the rest, same byt
   assert.deepEqual(shardBytes(out), shardBytes(path.join(tmp, 'scratch')));
 });
 
-test('features: an image that no longer decodes is reported in the manifest, not a crash', async () => {
-  const data = path.join(tmp, 'data-bad');
+test('features: an image changed since ingest stops the stage naming it (its sha256 no longer matches images.parquet)', async () => {
+  const data = path.join(tmp, 'data-changed');
   await writeDemoDataset(data, { seed: 6, images: 6 });
-  await ingest(data, path.join(tmp, 'ingest-bad'));
+  await ingest(data, path.join(tmp, 'ingest-changed'));
   const victim = readdirSync(path.join(data, 'Flicker8k_Dataset')).sort()[2];
   writeFileSync(path.join(data, 'Flicker8k_Dataset', victim), Buffer.from('not a jpeg any more'));
-  const { value: m } = await captureStderr(() => run(path.join(tmp, 'ingest-bad'), path.join(tmp, 'bad')));
-  assert.equal(m.rows.images, 5);
-  assert.equal(m.rows.failed, 1);
+  await assert.rejects(captureStderr(() => run(path.join(tmp, 'ingest-changed'), path.join(tmp, 'changed'))),
+    new RegExp(`image changed since ingest: .*${victim.replace('.', '\\.')}: sha256 [0-9a-f]{64} != [0-9a-f]{64} \\(images\\.parquet\\)`));
+  assert.ok(!existsSync(path.join(tmp, 'changed', 'manifest.json')));
+});
+
+test('features: an image that fails to decode, or is in an unsupported format, is reported in the manifest, not a crash', async () => {
+  // an images table that lists a file which is not an image, and a GIF (ingest would have rejected both; features must cope)
+  const data = path.join(tmp, 'data-bad');
+  await writeDemoDataset(data, { seed: 6, images: 6 });
+  const dir = path.join(tmp, 'ingest-bad');
+  await ingest(data, dir);
+  const images = await readParquetRows<ImageRow>(path.join(dir, 'images.parquet'));
+  const bogus = Buffer.from('not an image at all');
+  writeFileSync(path.join(data, 'Flicker8k_Dataset', 'zz_bogus.jpg'), bogus);
+  const w = await ArtifactWriter.open(path.join(tmp, 'ingest-bogus'));
+  await catalog.ingest.images.save(w, [...images,
+    { ...images[0], image_id: 'zz_bogus.jpg', path: 'Flicker8k_Dataset/zz_bogus.jpg', sha256: sha256(bogus), bytes: bogus.length },
+    { ...images[1], image_id: 'zz_anim.gif', format: 'gif' }]);
+  await w.commit({ kind: catalog.ingest.kind, schemaVersion: 2, stage: 'ingest', createdBy: 'test', params: {}, upstream: {}, rows: {}, extra: { datasetRoot: data } });
+  const { value: m } = await captureStderr(() => run(path.join(tmp, 'ingest-bogus'), path.join(tmp, 'bad')));
+  assert.equal(m.rows.images, 6);
+  assert.equal(m.rows.failed, 2);
   const failed = (m.extra?.failed ?? []) as { image_id: string; reason: string }[];
-  assert.equal(failed[0].image_id, victim);
-  assert.match(failed[0].reason, /decode failed/);
+  assert.deepEqual(failed.map((f) => f.image_id), ['zz_anim.gif', 'zz_bogus.jpg']);
+  assert.match(failed[0].reason, /^unsupported image format: gif \(supported: JPEG, PNG, WebP\)$/);
+  assert.match(failed[1].reason, /decode failed/);
 });

@@ -4,6 +4,6 @@ export { parseTokenFile, parseSplitLists } from './formats/flickr.ts';
 export { readCaptionSource, detectFormat } from './read-source.ts';
 export { seededSplit, isContainedPath } from './split.ts';
 export { assembleTables } from './transform.ts';
-export { probeImages } from './probe.ts';
+export { probeImages, probeFiles } from './probe.ts';
 export type { CaptionRow, ImageRow, RejectRow, Split, CaptionRecord, CaptionSource, ImageProbe } from './rows.ts';
 export { writeDemoDataset, planDemoScenes } from './demo/generate.ts';

@@ -46,7 +46,8 @@ export const ingestParamsSchema = {
       type: 'object',
       additionalProperties: false,
       default: {},
-      properties: { train: { ...fraction, default: 0.8 }, dev: { ...fraction, default: 0.1 }, test: { ...fraction, default: 0.1 } },
+      // no train fraction: no training data, a run that measures nothing
+      properties: { train: { ...fraction, exclusiveMinimum: 0, default: 0.8 }, dev: { ...fraction, default: 0.1 }, test: { ...fraction, default: 0.1 } },
     },
     strict: { type: 'boolean', default: false },
     concurrency: { type: 'integer', minimum: 1, maximum: 64, default: 8 },

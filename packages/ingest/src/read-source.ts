@@ -3,9 +3,9 @@
  * detected from the files present (or forced with `ingest.format`); the parsing itself is pure (formats/).
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { PipelineError } from '@caption/core';
+import { PipelineError, outsideDetail, resolveUnder } from '@caption/core';
 import { cocoSource } from './formats/coco.ts';
 import { flickrSource } from './formats/flickr.ts';
 import { kaggleCsvSource } from './formats/kaggle-csv.ts';
@@ -41,7 +41,12 @@ export async function readCaptionSource(root: string, params: IngestParams): Pro
     if (!found) throw new PipelineError('input', `${format}: no ${what} in ${root}: looked for ${candidates.join(', ')}`);
     return found;
   };
-  const bytes = (rel: string) => readFile(path.join(root, rel));
+  const rootReal = await realpath(root);
+  const bytes = async (rel: string) => {
+    const where = await resolveUnder(rootReal, path.join(root, rel));
+    if (where.state === 'outside') throw new PipelineError('input', `${format}: ${rel} ${outsideDetail(where.real, rootReal)}: copy it into the data directory`);
+    return readFile(path.join(root, rel));
+  };
   const imageDir = (candidates: string[]) => params.imageDir || first(candidates) || candidates[0];
   const splitMap: Record<string, Split> = { ...DEFAULT_SPLIT_MAP, ...params.splitMap };
 

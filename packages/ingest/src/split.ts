@@ -11,6 +11,8 @@ export function seededSplit(imageIds: Iterable<string>, fractions: { train: numb
   return new Map(order.map((id, i) => [id, i < nTrain ? 'train' : i < nTrain + nDev ? 'dev' : 'test']));
 }
 
+export const ESCAPES = 'image path escapes the data directory';
+
 /** A relative path that stays inside the data set directory (no `..` escape, not absolute). */
 export function isContainedPath(rel: string): boolean {
   const p = rel.replace(/\\/g, '/');

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import {
-  ArtifactWriter, PipelineError, artifactDir, createLogger, createProgress, deriveSeed, encodeParquet, expandEnv, repoRoot,
+  ArtifactWriter, PipelineError, artifactDir, catalog, createLogger, createProgress, deriveSeed, expandEnv, repoRoot,
   type Manifest, type StageParamsFile,
 } from '@caption/core';
 import { writeDemoDataset } from './demo/generate.ts';
@@ -13,7 +13,6 @@ import type { IngestParams } from './params.ts';
 import { listImageFiles, probeImages } from './probe.ts';
 import { readCaptionSource } from './read-source.ts';
 import { isContainedPath } from './split.ts';
-import { captionsTable, imagesTable, rejectsTable } from './tables.ts';
 import { assembleTables } from './transform.ts';
 
 const log = createLogger('ingest');
@@ -33,8 +32,8 @@ async function ingestInto(writer: ArtifactWriter, p: StageParamsFile<IngestParam
   const { params } = p;
   // The data set root, and how downstream stages find it again (never an absolute path: portable).
   const demo = params.dataset === 'demo';
-  const rootSpec = demo ? './dataset' : params.dataset;
-  const root = demo ? writer.path('dataset') : path.resolve(repoRoot(), expandEnv(params.dataset));
+  const rootSpec = demo ? `./${catalog.ingest.demoDataset}` : params.dataset;
+  const root = demo ? writer.path(catalog.ingest.demoDataset) : path.resolve(repoRoot(), expandEnv(params.dataset));
   if (demo) await writeDemoDataset(root, params.demo);
 
   const source = await readCaptionSource(root, params);
@@ -65,11 +64,11 @@ async function ingestInto(writer: ArtifactWriter, p: StageParamsFile<IngestParam
   }
   if (!tables.captions.length) log.warn(`no usable captions in ${root}: every record was rejected (see rejects.parquet)`);
 
-  await writer.write('images.parquet', encodeParquet(imagesTable(tables.images)));
-  await writer.write('captions.parquet', encodeParquet(captionsTable(tables.captions)));
-  await writer.write('rejects.parquet', encodeParquet(rejectsTable(tables.rejects)));
+  await catalog.ingest.images.save(writer, tables.images);
+  await catalog.ingest.captions.save(writer, tables.captions);
+  await catalog.ingest.rejects.save(writer, tables.rejects.map((r) => ({ ...r, detail: r.detail ?? '' })));
   return writer.commit({
-    kind: 'captions',
+    kind: catalog.ingest.kind,
     schemaVersion: INGEST_SCHEMA_VERSION,
     stage: 'ingest',
     createdBy: '@caption/ingest@0.1.0',

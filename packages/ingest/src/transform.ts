@@ -2,7 +2,7 @@
  * Pure ingest logic: a format's caption records + image probes -> the three tables. Every record read
  * ends up kept or in `rejects` with a reason, and the counts in the manifest add up.
  */
-import { isContainedPath, seededSplit } from './split.ts';
+import { ESCAPES, isContainedPath, seededSplit } from './split.ts';
 import type { CaptionRow, CaptionSource, ImageProbe, ImageRow, RejectRow, Split } from './rows.ts';
 
 export interface IngestInputs {
@@ -20,7 +20,6 @@ export interface IngestTables {
   counts: Record<string, number>;
 }
 
-const ESCAPES = 'image path escapes the data directory';
 
 export function assembleTables({ source, probes, unreferencedFiles, splitSeed, splitFractions }: IngestInputs): IngestTables {
   const captionRejects = [...source.rejects];

@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { ParquetDataset, PipelineError, tableRows, type Manifest, type StageParamsFile } from '@caption/core';
+import { PipelineError, readParquetRows, type Manifest, type StageParamsFile } from '@caption/core';
 import type { IngestParams } from '../src/params.ts';
 import type { CaptionRow, ImageRow, RejectRow } from '../src/rows.ts';
 import { runIngest } from '../src/stage.ts';
@@ -49,7 +49,7 @@ export interface IngestResult {
 }
 
 export async function readTable<T>(dir: string, name: string): Promise<T[]> {
-  return tableRows<T>(await new ParquetDataset(path.join(dir, name)).load());
+  return readParquetRows<T>(path.join(dir, name));
 }
 
 /** runIngest into `out`, then read the three tables back from the artifact. */

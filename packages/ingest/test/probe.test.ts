@@ -73,9 +73,10 @@ test('probeImages: each kind of bad file gets its fixed reason; decoder text goe
     const halfPng = probes.get('half.png')!;
     assert.ok(!halfPng.ok && halfPng.reason === 'corrupt or truncated image' && halfPng.detail, JSON.stringify(halfPng));
     assert.deepEqual(probes.get('empty.jpg'), { ok: false, reason: 'zero-byte image file' });
-    for (const rel of ['bmp.jpg', 'random.jpg', 'text.jpg']) {
+    for (const rel of ['random.jpg', 'text.jpg']) {
       assert.deepEqual(probes.get(rel), { ok: false, reason: 'unsupported image format', detail: 'Input buffer contains unsupported image format' }, rel);
     }
+    assert.deepEqual(probes.get('bmp.jpg'), { ok: false, reason: 'unsupported image format', detail: 'bmp (supported: JPEG, PNG, WebP)' });
     assert.deepEqual(probes.get('missing.jpg'), { ok: false, reason: 'image file missing' });
     assert.deepEqual(probes.get('no/such/dir.jpg'), { ok: false, reason: 'image file missing' });
   });
@@ -130,5 +131,23 @@ test('listImageFiles: root-relative, sorted, plain files only, hidden files skip
     assert.deepEqual(await listImageFiles(root, 'images/val2014'), []);
     await writeFiles(root, { 'images/val2014/z.jpg': 'z' });
     assert.deepEqual(await listImageFiles(root, 'images/val2014'), ['images/val2014/z.jpg']);
+  });
+});
+
+test('probeImages: one list of supported formats (JPEG, PNG, WebP); a GIF is unsupported; a JPEG header over random bytes is corrupt', async () => {
+  await withTmp('probe-formats', async (root) => {
+    const gif = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#a33' } }).gif().toBuffer();
+    const jpegHeader = (await makeImage(1, 'jpeg', 16)).subarray(0, 20); // SOI + APP0/JFIF
+    await writeFiles(root, {
+      'anim.gif': gif,
+      'header-only.jpg': Buffer.concat([jpegHeader, randomBytes(4000)]),
+      'png-header.png': Buffer.concat([(await makeImage(2, 'png', 16)).subarray(0, 16), randomBytes(500)]),
+    });
+    const probes = await probeImages(root, ['anim.gif', 'header-only.jpg', 'png-header.png'], 2);
+    assert.deepEqual(probes.get('anim.gif'), { ok: false, reason: 'unsupported image format', detail: 'gif (supported: JPEG, PNG, WebP)' });
+    for (const rel of ['header-only.jpg', 'png-header.png']) {
+      const p = probes.get(rel)!;
+      assert.ok(!p.ok && p.reason === 'corrupt or truncated image', `${rel}: ${JSON.stringify(p)}`);
+    }
   });
 });

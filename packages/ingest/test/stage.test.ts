@@ -70,7 +70,7 @@ const badInputs: { name: string; damage: (root: string) => Promise<void>; reject
       await addTokens(root, 'bitmap.jpg#0\ta bitmap\nnoise.jpg#0\tnoise\n');
     },
     rejects: [
-      reject(9, 'bitmap.jpg#0\ta bitmap', 'unsupported image format', UNSUPPORTED),
+      reject(9, 'bitmap.jpg#0\ta bitmap', 'unsupported image format', 'bmp (supported: JPEG, PNG, WebP)'),
       reject(10, 'noise.jpg#0\tnoise', 'unsupported image format', UNSUPPORTED),
     ],
     kept: 8, records: 10,

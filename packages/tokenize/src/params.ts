@@ -14,7 +14,7 @@ export const tokenizeParamsSchema = {
   additionalProperties: false,
   default: {},
   properties: {
-    vocabSize: { type: 'integer', minimum: 1, default: 5000 },
+    vocabSize: { type: 'integer', minimum: 10, default: 5000 }, // below ~10 words every caption is mostly <unk>: nothing to measure
     minCount: { type: 'integer', minimum: 1, default: 1 },
     maxLength: {
       oneOf: [{ type: 'integer', minimum: 3, maximum: 256 }, { type: 'string', pattern: '^p(100|[1-9]?[0-9])$' }],

@@ -1,10 +1,10 @@
 /** tokenize: ingest's captions table -> `vocabulary.parquet` + `tokens.parquet` (token ids as list<int32>). */
 import {
-  ArtifactWriter, artifactDir, createLogger, encodeParquet, int32, int64, listInt32, makeTable, openArtifact,
-  ParquetDataset, tableRows, utf8, type Manifest, type StageParamsFile,
+  ArtifactWriter, artifactDir, catalog, createLogger, openStage, type Manifest, type StageParamsFile,
 } from '@caption/core';
 import type { TokenizeParams } from './params.ts';
-import { tokenizeCaptions, type CaptionInput } from './transform.ts';
+import { tokenizeCaptions } from './transform.ts';
+import { vocabularyRows } from './vocabulary.ts';
 
 const log = createLogger('tokenize');
 export const TOKENIZE_SCHEMA_VERSION = 1;
@@ -14,25 +14,17 @@ export async function runTokenize(
   ingestDir = artifactDir('ingest'),
   outDir = artifactDir('tokenize'),
 ): Promise<Manifest> {
-  const ingest = await openArtifact(ingestDir, 'captions');
-  const captions = tableRows<CaptionInput>(await new ParquetDataset(ingest.file('captions.parquet')).load());
+  const ingest = await openStage('ingest', ingestDir);
+  const captions = await catalog.ingest.captions.load(ingest);
 
   const { vocabulary, tokens, counts } = tokenizeCaptions(captions, p.params);
   log.info(`vocabulary ${vocabulary.tokens.length} tokens; ${counts.truncated} captions truncated`);
 
   const writer = await ArtifactWriter.open(outDir);
-  const ids = vocabulary.tokens.map((_, i) => i);
-  await writer.write('vocabulary.parquet', encodeParquet(makeTable({
-    id: int32(ids), token: utf8(vocabulary.tokens), count: int64(vocabulary.counts),
-  })));
-  await writer.write('tokens.parquet', encodeParquet(makeTable({
-    image_id: utf8(tokens.map((t) => t.image_id)),
-    caption_index: int32(tokens.map((t) => t.caption_index)),
-    split: utf8(tokens.map((t) => t.split)),
-    token_ids: listInt32(tokens.map((t) => t.token_ids)),
-  })));
+  await catalog.tokenize.vocabulary.save(writer, vocabularyRows(vocabulary));
+  await catalog.tokenize.tokens.save(writer, tokens);
   return writer.commit({
-    kind: 'tokens',
+    kind: catalog.tokenize.kind,
     schemaVersion: TOKENIZE_SCHEMA_VERSION,
     stage: 'tokenize',
     createdBy: '@caption/tokenize@0.1.0',

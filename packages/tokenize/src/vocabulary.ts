@@ -3,6 +3,8 @@
  * punctuation, `<pad>`=0 `<unk>`=1 `<start>`=2 `<end>`=3, then the top-k train words by count
  * (ties broken alphabetically, so the vocabulary never depends on row order).
  */
+import type { VocabularyRow } from '@caption/core';
+
 export const PAD = 0;
 export const UNK = 1;
 export const START = 2;
@@ -12,6 +14,14 @@ export const SPECIAL_TOKENS = ['<pad>', '<unk>', '<start>', '<end>'] as const;
 export interface Vocabulary {
   tokens: string[];               // id -> token
   counts: number[];               // train-split count per id (0 for special tokens)
+}
+
+/** The vocabulary as table rows (id, token, count), and back. */
+export const vocabularyRows = (v: Vocabulary): VocabularyRow[] => v.tokens.map((token, id) => ({ id, token, count: v.counts[id] }));
+
+export function vocabularyFromRows(rows: readonly VocabularyRow[]): Vocabulary {
+  const sorted = [...rows].sort((a, b) => a.id - b.id);
+  return { tokens: sorted.map((r) => r.token), counts: sorted.map((r) => r.count) };
 }
 
 /** Text standardisation options (the TF / Hvass tutorials' choices). */

@@ -1,10 +1,9 @@
 /**
  * Checkpoint = TF.js weights format (`model.json` with a weightsManifest + `weights.bin`), the model config
- * and the vocabulary: everything needed to caption a new image, nothing else.
+ * and the vocabulary: everything needed to caption a new image, nothing else. This is the codec between a
+ * model and those files; core's catalog moves (and verifies) the bytes.
  */
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { canonicalJson } from '@caption/core';
+import { PipelineError, canonicalJson, type CheckpointFiles } from '@caption/core';
 import { tf } from '@caption/core/tf';
 import type { Vocabulary } from '@caption/tokenize';
 import { createCaptionModel, type CaptionModel, type CaptionModelConfig } from './models/index.ts';
@@ -18,7 +17,7 @@ export interface Checkpoint {
 }
 
 /** Files of a checkpoint, relative to its directory; `weights` (model.weights order) replace the model's own. */
-export async function encodeCheckpoint(ckpt: Checkpoint, weights?: readonly tf.Tensor[]): Promise<Record<string, Uint8Array | string>> {
+export async function encodeCheckpoint(ckpt: Checkpoint, weights?: readonly tf.Tensor[]): Promise<CheckpointFiles> {
   const named = Object.entries(ckpt.model.weights).map(([name, tensor], i) => ({ name, tensor: weights?.[i] ?? tensor }));
   const { data, specs } = await tf.io.encodeWeights(named);
   const modelJson = {
@@ -34,17 +33,19 @@ export async function encodeCheckpoint(ckpt: Checkpoint, weights?: readonly tf.T
   };
 }
 
-export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
-  const modelJson = JSON.parse(await readFile(path.join(dir, 'model.json'), 'utf8'));
-  const vocabulary = JSON.parse(await readFile(path.join(dir, 'vocabulary.json'), 'utf8')) as Vocabulary;
-  const bin = await readFile(path.join(dir, 'weights.bin'));
+/** A model built from checkpoint files (`where` names them in errors). */
+export function decodeCheckpoint(files: CheckpointFiles, where: string): Checkpoint {
+  const text = (f: keyof CheckpointFiles) => (typeof files[f] === 'string' ? files[f] as string : Buffer.from(files[f]).toString('utf8'));
+  const modelJson = JSON.parse(text('model.json'));
+  const vocabulary = JSON.parse(text('vocabulary.json')) as Vocabulary;
+  const bin = files['weights.bin'] as Uint8Array;
   const values = tf.io.decodeWeights(
-    bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength),
+    bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer,
     modelJson.weightsManifest[0].weights,
   );
   const model = createCaptionModel(modelJson.config as CaptionModelConfig, 0);
   for (const [name, v] of Object.entries(model.weights)) {
-    if (!values[name]) throw new Error(`checkpoint ${dir} lacks weight ${name}`);
+    if (!values[name]) throw new PipelineError('input', `checkpoint ${where} lacks weight ${name}`);
     v.assign(values[name]);
     values[name].dispose();
   }

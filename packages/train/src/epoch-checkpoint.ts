@@ -1,85 +1,109 @@
 /**
  * Per-epoch checkpoints inside the train artifact's `.partial` dir, so `train.resume: auto` continues an
- * interrupted run exactly: weights, optimizer slots, loop state (epoch, step, history, dropout counter; the
- * data order is derived from the seed and epoch), plus config and vocabulary.
- *   .epochs/epoch-<N>/  model.json weights.bin vocabulary.json optimizer.bin optimizer.json state.json
- *                       [average.bin average.json: the weight average, with train.ema]
- *   .epochs/best/       model.json weights.bin vocabulary.json   (the best dev epoch so far; averaged, with ema)
- * `state.json` is written last: an epoch dir without it was cut off and is ignored.
+ * interrupted run exactly. Each epoch is one unit, committed whole or not at all (core's `commitUnit`):
+ *   .epochs/epoch-<N>/  model.json weights.bin vocabulary.json    the weights after epoch N
+ *                       optimizer.bin optimizer.json              optimizer slots, and Adam's running beta powers
+ *                       [average.bin average.json]                the weight average, with train.ema
+ *                       state.json                                loop state (epoch, step, history, dropout counter)
+ *                       best/model.json best/weights.bin ...      the best epoch so far (averaged, with ema)
+ * Resuming takes the newest unit; older ones are removed once a newer one is committed.
  */
-import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
-import path from 'node:path';
-import type { ArtifactWriter } from '@caption/core';
+import type { ArtifactWriter, CheckpointFiles, Unit } from '@caption/core';
+import { catalog } from '@caption/core';
 import { tf } from '@caption/core/tf';
-import { encodeCheckpoint, loadCheckpoint, type Checkpoint } from './checkpoint.ts';
+import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './checkpoint.ts';
 import type { Resumed, TrainState } from './loop.ts';
 
 const DIR = '.epochs';
+const EPOCH = /^epoch-(\d+)$/;
+const checkpoint = catalog.train.checkpoint;
 
-export async function saveEpoch(
-  writer: ArtifactWriter, ckpt: Checkpoint, optimizer: tf.Optimizer, state: TrainState, improved: boolean, average?: readonly tf.Tensor[],
-) {
-  const dir = `${DIR}/epoch-${state.epoch}`;
-  const files = await encodeCheckpoint(ckpt);
-  for (const [name, bytes] of Object.entries(files)) await writer.write(`${dir}/${name}`, bytes);
-  const slots = await optimizer.getWeights();
-  await writeTensors(writer, `${dir}/optimizer`, slots.map((s) => s.tensor));
-  if (average) await writeTensors(writer, `${dir}/average`, average);
-  await writer.write(`${dir}/state.json`, JSON.stringify(state));
-  if (improved) {
-    const best = average ? await encodeCheckpoint(ckpt, average) : files;
-    for (const [name, bytes] of Object.entries(best)) await writer.write(`${DIR}/best/${name}`, bytes);
+/** Adam's beta1^t and beta2^t as it accumulated them (float32 products); its setWeights recomputes them with pow(). */
+type AdamPowers = { accBeta1: number; accBeta2: number };
+type AdamInternals = { accBeta1?: tf.Variable; accBeta2?: tf.Variable };
+
+export class EpochCheckpoints {
+  private best?: CheckpointFiles;
+
+  constructor(private readonly writer: ArtifactWriter, private readonly ckpt: Checkpoint) {}
+
+  /** Commit epoch `state.epoch` as one unit, then drop the older units. */
+  async save(optimizer: tf.Optimizer, state: TrainState, improved: boolean, average?: readonly tf.Tensor[]): Promise<void> {
+    const files = await encodeCheckpoint(this.ckpt);
+    if (improved) this.best = average ? await encodeCheckpoint(this.ckpt, average) : files;
+    const slots = await optimizer.getWeights();
+    await this.writer.commitUnit(`${DIR}/epoch-${state.epoch}`, {
+      ...files,
+      ...(await tensorFiles('optimizer', slots.map((s) => s.tensor), adamPowers(optimizer))),
+      ...(average ? await tensorFiles('average', average) : {}),
+      'state.json': JSON.stringify(state),
+      ...(this.best ? prefixed('best/', this.best) : {}),
+    });
+    for (const unit of await this.epochUnits()) if (unit !== state.epoch) await this.writer.remove(`${DIR}/epoch-${unit}`);
   }
-  if (state.epoch > 1) await writer.remove(`${DIR}/epoch-${state.epoch - 1}`);
+
+  /** Restore the newest committed epoch into the model and optimizer; undefined when there is none. */
+  async loadLatest(optimizer: tf.Optimizer): Promise<Resumed | undefined> {
+    const epochs = await this.epochUnits();
+    if (!epochs.length) return undefined;
+    const unit = (await this.writer.readUnit(`${DIR}/epoch-${epochs.at(-1)}`))!;
+    assignWeights(this.ckpt, decodeCheckpoint(await checkpoint.loadUnit(unit), unit.name));
+    const { tensors: slots, extra } = await readTensors(unit, 'optimizer');
+    await optimizer.setWeights(slots.map((tensor, i) => ({ name: `slot-${i}`, tensor })));
+    restoreAdamPowers(optimizer, extra as AdamPowers | undefined);
+    const average = unit.files.includes('average.bin') ? (await readTensors(unit, 'average')).tensors : undefined;
+    if (unit.files.includes('best/model.json')) this.best = await checkpoint.loadUnit(unit, 'best/');
+    return { state: JSON.parse(await unit.readText('state.json')) as TrainState, average };
+  }
+
+  /** The best epoch's weights in model.weights order (for restore-best after a resumed run). */
+  async loadBest(): Promise<tf.Tensor[] | undefined> {
+    if (!this.best) return undefined;
+    const best = decodeCheckpoint(this.best, `${DIR}/best`);
+    const out = Object.keys(this.ckpt.model.weights).map((k) => best.model.weights[k].clone());
+    Object.values(best.model.weights).forEach((v) => v.dispose());
+    return out;
+  }
+
+  remove(): Promise<void> {
+    return this.writer.remove(DIR);
+  }
+
+  private async epochUnits(): Promise<number[]> {
+    return (await this.writer.listUnits(DIR)).map((d) => EPOCH.exec(d)).filter((m) => !!m).map((m) => Number(m![1])).sort((a, b) => a - b);
+  }
 }
 
-/** Restore the latest complete epoch into `model` and `optimizer`; undefined when there is none. */
-export async function loadLatestEpoch(writer: ArtifactWriter, ckpt: Checkpoint, optimizer: tf.Optimizer): Promise<Resumed | undefined> {
-  const root = writer.path(DIR);
-  if (!existsSync(root)) return undefined;
-  const epochs = (await readdir(root))
-    .map((d) => /^epoch-(\d+)$/.exec(d))
-    .filter((m): m is RegExpExecArray => !!m && existsSync(path.join(root, m[0], 'state.json')))
-    .map((m) => Number(m[1]))
-    .sort((a, b) => b - a);
-  if (!epochs.length) return undefined;
-  const dir = path.join(root, `epoch-${epochs[0]}`);
-  await assignWeights(ckpt, dir);
-  const slots = await readTensors(path.join(dir, 'optimizer'));
-  await optimizer.setWeights(slots.map((tensor, i) => ({ name: `slot-${i}`, tensor })));
-  const average = existsSync(path.join(dir, 'average.bin')) ? await readTensors(path.join(dir, 'average')) : undefined;
-  return { state: JSON.parse(await readFile(path.join(dir, 'state.json'), 'utf8')) as TrainState, average };
+function adamPowers(optimizer: tf.Optimizer): AdamPowers | undefined {
+  const { accBeta1, accBeta2 } = optimizer as unknown as AdamInternals;
+  return accBeta1 && accBeta2 ? { accBeta1: accBeta1.dataSync()[0], accBeta2: accBeta2.dataSync()[0] } : undefined;
 }
 
-/** Tensors in order as `<base>.bin` + `<base>.json` (TF.js weight specs named `slot-<i>`). */
-async function writeTensors(writer: ArtifactWriter, base: string, tensors: readonly tf.Tensor[]) {
+function restoreAdamPowers(optimizer: tf.Optimizer, powers: AdamPowers | undefined): void {
+  const { accBeta1, accBeta2 } = optimizer as unknown as AdamInternals;
+  if (!powers || !accBeta1 || !accBeta2) return;
+  tf.tidy(() => {
+    accBeta1.assign(tf.scalar(powers.accBeta1));
+    accBeta2.assign(tf.scalar(powers.accBeta2));
+  });
+}
+
+const prefixed = (prefix: string, files: CheckpointFiles) => Object.fromEntries(Object.entries(files).map(([k, v]) => [`${prefix}${k}`, v]));
+
+/** Tensors in order as `<base>.bin` + `<base>.json` (TF.js weight specs named `slot-<i>`, plus `extra`). */
+async function tensorFiles(base: string, tensors: readonly tf.Tensor[], extra?: object): Promise<Record<string, Uint8Array | string>> {
   const { data, specs } = await tf.io.encodeWeights(tensors.map((tensor, i) => ({ name: `slot-${i}`, tensor })));
-  await writer.write(`${base}.bin`, new Uint8Array(data as ArrayBuffer));
-  await writer.write(`${base}.json`, JSON.stringify(specs));
+  return { [`${base}.bin`]: new Uint8Array(data as ArrayBuffer), [`${base}.json`]: JSON.stringify({ specs, extra }) };
 }
 
-async function readTensors(base: string): Promise<tf.Tensor[]> {
-  const bin = await readFile(`${base}.bin`);
-  const specs = JSON.parse(await readFile(`${base}.json`, 'utf8')) as { name: string }[];
-  const named = tf.io.decodeWeights(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength), specs as never);
-  return specs.map((s) => named[s.name]);
+async function readTensors(unit: Unit, base: string): Promise<{ tensors: tf.Tensor[]; extra?: object }> {
+  const bin = await unit.read(`${base}.bin`);
+  const { specs, extra } = JSON.parse(await unit.readText(`${base}.json`)) as { specs: { name: string }[]; extra?: object };
+  const named = tf.io.decodeWeights(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer, specs as never);
+  return { tensors: specs.map((s) => named[s.name]), extra };
 }
 
-/** The best epoch's weights in model.weights order (for restore-best after a resumed run). */
-export async function loadBestWeights(writer: ArtifactWriter, ckpt: Checkpoint): Promise<tf.Tensor[] | undefined> {
-  const dir = writer.path(`${DIR}/best`);
-  if (!existsSync(path.join(dir, 'weights.bin'))) return undefined;
-  const best = await loadCheckpoint(dir);
-  const out = Object.keys(ckpt.model.weights).map((k) => best.model.weights[k].clone());
-  Object.values(best.model.weights).forEach((v) => v.dispose());
-  return out;
-}
-
-export const removeEpochs = (writer: ArtifactWriter) => writer.remove(DIR);
-
-async function assignWeights(ckpt: Checkpoint, dir: string) {
-  const saved = await loadCheckpoint(dir);
+function assignWeights(ckpt: Checkpoint, saved: Checkpoint) {
   for (const [k, v] of Object.entries(ckpt.model.weights)) v.assign(saved.model.weights[k]);
   Object.values(saved.model.weights).forEach((v) => v.dispose());
 }

@@ -6,7 +6,7 @@
  * restore-best, and an `onEpoch` hook that checkpoints everything a resume needs. Then, optionally, self-critical
  * epochs (scst.ts) from the best cross-entropy weights, kept when greedy dev CIDEr-D improves.
  */
-import { Rng, createProgress, deriveSeed, type FeatureStore } from '@caption/core';
+import { Rng, createProgress, deriveSeed, failpoint, type FeatureStore } from '@caption/core';
 import { tf, type TfBackend } from '@caption/core/tf';
 import { bucketByLength, byLength, groupImages, makeBatches, packBatch, splitGroup, type ImageCaptions } from './batches.ts';
 import { CiderD } from './cider-d.ts';
@@ -145,6 +145,7 @@ async function trainEpochs(
         ? await parallelStep(model, optimizer, splitGroup(group, params.workers).map(packBatch), data, params, dropout, replicas)
         : trainStep(model, optimizer, packBatch(group), data.features, params, dropout);
       state.step++;
+      failpoint(`train:step-${state.step}`);
       average?.update(model, state.step);
       sum += loss;
       progress.tick(group.reduce((a, img) => a + img.captions.length, 0), `loss ${loss.toFixed(3)}`);
@@ -207,6 +208,7 @@ async function selfCriticalEpochs(
         ? await parallelStep(model, optimizer, splitGroup(sampled.images, params.workers).map(packBatch), data, params, dropout, replicas)
         : trainStep(model, optimizer, packBatch(sampled.images), data.features, params, dropout);
       state.step++;
+      failpoint(`train:step-${state.step}`);
       reward += sampled.meanReward * group.length;
       progress.tick(group.length, `reward ${sampled.meanReward.toFixed(3)}`);
     }

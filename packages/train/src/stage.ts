@@ -4,14 +4,14 @@
  * continues where it stopped (`train.resume: auto`) and ends with the same weights.
  */
 import {
-  ArtifactWriter, FeatureStore, ParquetDataset, artifactDir, canonicalJson, createLogger, deriveSeed, encodeParquet,
-  float64, int32, makeTable, openArtifact, sha256, tableRows, type Manifest, type StageParamsFile,
+  ArtifactWriter, artifactDir, canonicalJson, catalog, createLogger, deriveSeed, openStage, sha256,
+  type FeatureStore, type Manifest, type StageParamsFile, type TokenRow,
 } from '@caption/core';
 import { initTf } from '@caption/core/tf';
-import { loadVocabulary } from '@caption/tokenize';
+import { vocabularyFromRows } from '@caption/tokenize';
 import type { ImageCaptions } from './batches.ts';
 import { encodeCheckpoint, type Checkpoint } from './checkpoint.ts';
-import { loadBestWeights, loadLatestEpoch, removeEpochs, saveEpoch } from './epoch-checkpoint.ts';
+import { EpochCheckpoints } from './epoch-checkpoint.ts';
 import { createOptimizer, train } from './loop.ts';
 import { lossCurveSvg } from './loss-curve.ts';
 import { modelConfig } from './model-config.ts';
@@ -27,13 +27,11 @@ export async function runTrain(
 ): Promise<Manifest> {
   const { params } = p;
   const backend = await initTf(params.backend);
-  const features = await openArtifact(dirs.features, 'features');
-  const tokens = await openArtifact(dirs.tokenize, 'tokens');
-  const vocabulary = await loadVocabulary(tokens.file('vocabulary.parquet'));
-  const rows = tableRows<{ image_id: string; split: string; token_ids: number[] }>(
-    await new ParquetDataset(tokens.file('tokens.parquet')).load(),
-  );
-  const store = await FeatureStore.load(features.dir);
+  const features = await openStage('features', dirs.features);
+  const tokens = await openStage('tokenize', dirs.tokenize);
+  const vocabulary = vocabularyFromRows(await catalog.tokenize.vocabulary.load(tokens));
+  const rows = await catalog.tokenize.tokens.load(tokens);
+  const store = await catalog.features.shards.loadStore(features);
   const data = { train: groupByImage(rows, 'train', store), dev: groupByImage(rows, 'dev', store), features: store };
   const maxLength = Number(tokens.manifest.rows.max_length ?? Math.max(...rows.map((r) => r.token_ids.length)));
   log.info(`${params.decoder} on tfjs/${backend}: ${data.train.length} train images, ${data.dev.length} dev images, ` +
@@ -51,30 +49,26 @@ export async function runTrain(
   const writer = await ArtifactWriter.open(dirs.out, {
     resumeKey: params.resume === 'auto' ? sha256(canonicalJson({ params, seed: p.seed, upstream })) : undefined,
   });
-  const resumed = writer.resumed ? await loadLatestEpoch(writer, ckpt, optimizer) : undefined;
+  const epochs = new EpochCheckpoints(writer, ckpt);
+  const resumed = writer.resumed ? await epochs.loadLatest(optimizer) : undefined;
   if (resumed) log.info(`resuming after epoch ${resumed.state.epoch} (step ${resumed.state.step})`);
 
   const state = await train(model, optimizer, data, params, seed, {
-    onEpoch: (s, improved, average) => saveEpoch(writer, ckpt, optimizer, s, improved, average),
-    loadBest: () => loadBestWeights(writer, ckpt),
+    onEpoch: (s, improved, average) => epochs.save(optimizer, s, improved, average),
+    loadBest: () => epochs.loadBest(),
     log: log.info,
   }, resumed);
   optimizer.dispose();
 
   const history = state.history;
-  for (const [name, bytes] of Object.entries(await encodeCheckpoint(ckpt))) await writer.write(`checkpoint/${name}`, bytes);
-  await writer.write('training-log.parquet', encodeParquet(makeTable({
-    epoch: int32(history.map((h) => h.epoch)), step: int32(history.map((h) => h.step)),
-    loss: float64(history.map((h) => h.loss)), dev_loss: float64(history.map((h) => h.dev_loss)),
-    lr: float64(history.map((h) => h.lr)),
-    // self-critical epochs only (NaN on cross-entropy ones)
-    reward: float64(history.map((h) => h.reward ?? NaN)), dev_cider: float64(history.map((h) => h.dev_cider ?? NaN)),
-  })));
-  await writer.write('loss-curve.svg', lossCurveSvg(history, `${p.pipeline}: ${params.decoder}`));
-  await removeEpochs(writer);
+  await catalog.train.checkpoint.save(writer, await encodeCheckpoint(ckpt));
+  // reward and dev_cider: self-critical epochs only (NaN on cross-entropy ones)
+  await catalog.train.trainingLog.save(writer, history.map((h) => ({ ...h, reward: h.reward ?? NaN, dev_cider: h.dev_cider ?? NaN })));
+  await catalog.train.lossCurve.save(writer, lossCurveSvg(history, `${p.pipeline}: ${params.decoder}`));
+  await epochs.remove();
   const best = history.find((h) => h.epoch === state.bestEpoch) ?? history.at(-1)!;
   return writer.commit({
-    kind: 'checkpoint',
+    kind: catalog.train.kind,
     schemaVersion: TRAIN_SCHEMA_VERSION,
     stage: 'train',
     createdBy: '@caption/train@0.1.0',
@@ -85,7 +79,7 @@ export async function runTrain(
   });
 }
 
-function groupByImage(rows: { image_id: string; split: string; token_ids: number[] }[], split: string, store: FeatureStore): ImageCaptions[] {
+function groupByImage(rows: TokenRow[], split: string, store: FeatureStore): ImageCaptions[] {
   const byImage = new Map<string, Int32Array[]>();
   for (const r of rows) {
     if (r.split !== split || !store.has(r.image_id)) continue;

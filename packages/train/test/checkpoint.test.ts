@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { initTf, tf } from '@caption/core/tf';
 import type { Vocabulary } from '@caption/tokenize';
-import { CHECKPOINT_FORMAT, encodeCheckpoint, loadCheckpoint } from '../src/checkpoint.ts';
+import { CHECKPOINT_FORMAT, decodeCheckpoint, encodeCheckpoint } from '../src/checkpoint.ts';
 import { createCaptionModel, type CaptionModelConfig } from '../src/models/index.ts';
 
 const CONFIG: CaptionModelConfig = { decoder: 'attention-gru', featureShape: [5, 8], vocabSize: 7, embedDim: 6, units: 7 };
@@ -36,7 +36,7 @@ test('checkpoint: encode -> files -> load gives identical weights, config, vocab
     const nValues = Object.values(model.weights).reduce((a, w) => a + w.size, 0);
     assert.equal((files['weights.bin'] as Uint8Array).byteLength, nValues * 4);
 
-    const loaded = await loadCheckpoint(dir);
+    const loaded = decodeCheckpoint(files, dir);
     assert.deepEqual(loaded.model.config, CONFIG);
     assert.deepEqual(loaded.vocabulary, VOCAB);
     assert.deepEqual(loaded.extra, extra);
@@ -83,7 +83,7 @@ test('checkpoint: a manifest lacking a weight is refused by name', async () => {
     trimmed.set(bin.subarray(offset + sizes[dropped]), offset);
     specs.splice(dropped, 1);
     await writeFiles(dir, { ...files, 'model.json': JSON.stringify(mj), 'weights.bin': trimmed });
-    await assert.rejects(loadCheckpoint(dir), /lacks weight fc2\/bias/);
+    assert.throws(() => decodeCheckpoint({ ...files, 'model.json': JSON.stringify(mj), 'weights.bin': trimmed }, dir), /lacks weight fc2\/bias/);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { FeatureStore, encodeFeatureShard } from '@caption/core';
+import { FeatureStore, decodeFeatureShard, encodeFeatureShard } from '@caption/core';
 import { initTf, tf } from '@caption/core/tf';
 import type { ImageCaptions } from '../src/batches.ts';
 import { createOptimizer, estimateLoss, getBatchTensors, getLr, train, type TrainData } from '../src/loop.ts';
@@ -18,15 +18,13 @@ const V = 9;
 let tmp: string;
 let store: FeatureStore;
 
-/** A real FeatureStore: one Arrow shard written to <dir>/shards/, loaded back. */
-async function writeStore(dir: string, rows: Record<string, number[]>): Promise<FeatureStore> {
+/** A real FeatureStore: one Arrow shard encoded and decoded as the stages do. */
+async function writeStore(_dir: string, rows: Record<string, number[]>): Promise<FeatureStore> {
   const ids = Object.keys(rows);
-  await mkdir(path.join(dir, 'shards'), { recursive: true });
-  await writeFile(path.join(dir, 'shards', 'shard-00000.arrow'), encodeFeatureShard({
+  return FeatureStore.fromShards([decodeFeatureShard(encodeFeatureShard({
     imageIds: ids, sha256s: ids.map((id) => `sha-${id}`), shape: [L, D], dtype: 'float32',
     data: Float32Array.from(ids.flatMap((id) => rows[id])), metadata: { backbone: 'test' },
-  }));
-  return FeatureStore.load(dir);
+  }))]);
 }
 
 before(async () => {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { FeatureStore, Rng, encodeFeatureShard } from '@caption/core';
+import { FeatureStore, Rng, decodeFeatureShard, encodeFeatureShard } from '@caption/core';
 import { initTf, tf } from '@caption/core/tf';
 import { END, START } from '@caption/tokenize';
 import { CiderD } from '../src/cider-d.ts';
@@ -26,13 +26,11 @@ let store: FeatureStore;
 before(async () => {
   await initTf('wasm');
   tmp = await mkdtemp(path.join(os.tmpdir(), 'train-scst-'));
-  await mkdir(path.join(tmp, 'shards'));
   const ids = ['a.jpg', 'b.jpg', 'c.jpg'];
   const rng = new Rng(5);
-  await writeFile(path.join(tmp, 'shards', 'shard-00000.arrow'), encodeFeatureShard({
+  store = FeatureStore.fromShards([decodeFeatureShard(encodeFeatureShard({
     imageIds: ids, sha256s: ids, shape: [L, D], dtype: 'float32', data: Float32Array.from({ length: ids.length * L * D }, () => rng.next()), metadata: {},
-  }));
-  store = await FeatureStore.load(tmp);
+  }))]);
 });
 after(() => rm(tmp, { recursive: true, force: true }));
 

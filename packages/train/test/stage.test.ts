@@ -1,7 +1,8 @@
 /**
- * The train stage on a real (small) demo pipeline: kill -9 during epoch 2, rerun with resume -> training
- * continues from the epoch-1 checkpoint and ends with the same weights as an uninterrupted run; same seed
- * twice -> identical checkpoint bytes.
+ * The train stage on a real (small) demo pipeline: kill -9 at exact points (failpoints) — mid-epoch, inside
+ * and after an epoch checkpoint's commit, inside the artifact's commit — then rerun with resume -> the same
+ * bytes as an uninterrupted run, with one thread, two workers + ema, and self-critical epochs; same seed twice
+ * -> identical checkpoint bytes.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,8 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { runIngest } from '../../ingest/src/index.ts';
 import { runFeatures } from '../../features/src/index.ts';
 import { runTokenize } from '@caption/tokenize';
-import { ParquetDataset, tableRows } from '@caption/core';
-import { runUntilFileThenKill } from '../../../test/helpers/kill.ts';
+import { readParquetRows } from '@caption/core';
+import { runUntilFailpoint } from '../../../test/helpers/kill.ts';
 import { runTrain } from '../src/stage.ts';
 import type { TrainParams } from '../src/params.ts';
 
@@ -48,52 +49,70 @@ test('train: same seed twice -> identical checkpoint; a loss curve and a trainin
   void c;
 });
 
-test('train: kill -9 during epoch 2, rerun -> resumes from the epoch-1 checkpoint, same final weights', async () => {
-  const out = dirs('killed').out;
-  const script = path.join(tmp, 'child.mts');
+/** Run the stage in a child that SIGKILLs itself at `failpoint`, then rerun it here; returns this process's log. */
+async function killAndResume(name: string, params: TrainParams, failpoint: string): Promise<string> {
+  const script = path.join(tmp, `child-${name}.mts`);
   writeFileSync(script, `
     import { runTrain } from ${JSON.stringify(path.join(here, '../src/stage.ts'))};
-    await runTrain({ pipeline: 't', seed: 9, params: ${JSON.stringify(PARAMS)} }, ${JSON.stringify(dirs('killed'))});
+    await runTrain({ pipeline: 't', seed: 9, params: ${JSON.stringify(params)} }, ${JSON.stringify(dirs(name))});
   `);
-  const epoch1 = path.join(`${out}.partial`, '.epochs', 'epoch-1', 'state.json');
-  await runUntilFileThenKill(script, epoch1);
-  assert.ok(!existsSync(path.join(out, 'manifest.json')));
-
+  await runUntilFailpoint(script, failpoint);
+  assert.ok(!existsSync(path.join(tmp, name, 'manifest.json')), `${failpoint}: the killed run must not have committed`);
   const stderr = process.stderr.write.bind(process.stderr);
   let log = '';
   process.stderr.write = ((c: string | Uint8Array) => ((log += c.toString()), true)) as typeof process.stderr.write;
   try {
-    await runTrain({ pipeline: 't', seed: 9, params: PARAMS }, dirs('killed'));
+    await runTrain({ pipeline: 't', seed: 9, params }, dirs(name));
   } finally {
     process.stderr.write = stderr;
   }
-  assert.match(log, /resuming after epoch [12]/);
-  assert.doesNotMatch(log, /epoch 1\/3 loss/, 'epoch 1 must not be trained again');
-  assert.ok(weights('killed').equals(weights('a')), 'resumed run must end with the uninterrupted run\'s weights');
-  assert.equal(readFileSync(path.join(out, 'manifest.json'), 'utf8'), readFileSync(path.join(tmp, 'a/manifest.json'), 'utf8'));
+  return log;
+}
+
+/** The resumed artifact is the uninterrupted one, byte for byte: weights, training log, manifest, every file. */
+function assertSameArtifact(name: string, reference: string, why: string) {
+  for (const f of ['checkpoint/weights.bin', 'training-log.parquet', 'manifest.json', 'loss-curve.svg', 'checkpoint/model.json']) {
+    assert.ok(readFileSync(path.join(tmp, name, f)).equals(readFileSync(path.join(tmp, reference, f))), `${why}: ${f} differs from the uninterrupted run's`);
+  }
+}
+
+// batches of 4 captions (one image each): 30 optimizer steps an epoch, enough for Adam's running beta powers to matter
+const SMALL_BATCHES = { ...PARAMS, batchSize: 4 };
+
+test('train: kill -9 at every kind of point (mid-epoch, inside an epoch checkpoint, after it, inside the final commit) -> resume ends byte-identical', async () => {
+  await runTrain({ pipeline: 't', seed: 9, params: SMALL_BATCHES }, dirs('ref-1'));
+  const points = [
+    ['commit:epoch-1:done', /resuming after epoch 1/],       // epoch 1 checkpointed, epoch 2 not begun
+    ['train:step-40', /resuming after epoch 1/],             // in the middle of epoch 2 (30 steps an epoch)
+    ['commit:epoch-2:written', /resuming after epoch 1/],    // epoch 2's unit (with its best/ copy) written, not committed
+    ['commit:epoch-2:done', /resuming after epoch 2/],       // committed, epoch 1's unit not yet removed
+    // every epoch done, killed inside the artifact's own commit: the epoch checkpoints are already dropped, so the
+    // rerun trains again from the start (a window of milliseconds) and still ends with the same bytes
+    ['commit:kill-final:swapping', /epoch 1\/3 loss/],
+  ] as const;
+  for (const [i, [point, resumes]] of points.entries()) {
+    const name = i === points.length - 1 ? 'kill-final' : `kill-${i}`;
+    const log = await killAndResume(name, SMALL_BATCHES, point);
+    assert.match(log, resumes, point);
+    if (point !== 'commit:kill-final:swapping') assert.doesNotMatch(log, /epoch 1\/3 loss/, `${point}: epoch 1 must not be trained again`);
+    assertSameArtifact(name, 'ref-1', point);
+  }
 });
 
-test('train: workers 2 + length buckets + label smoothing + ema -> a kill -9 and resume still end with the uninterrupted run\'s weights', async () => {
+test('train: workers 2 + length buckets + label smoothing + ema -> kill -9 after or inside an epoch checkpoint, resume ends byte-identical', async () => {
   // ema: the weight average must come back from the epoch checkpoint too
-  const params = { ...PARAMS, workers: 2, bucketBatches: 2, labelSmoothing: 0.1, ema: 0.99 };
+  const params = { ...SMALL_BATCHES, workers: 2, bucketBatches: 2, labelSmoothing: 0.1, ema: 0.99 };
   await runTrain({ pipeline: 't', seed: 9, params }, dirs('w2'));
-  const script = path.join(tmp, 'child-w2.mts');
-  writeFileSync(script, `
-    import { runTrain } from ${JSON.stringify(path.join(here, '../src/stage.ts'))};
-    await runTrain({ pipeline: 't', seed: 9, params: ${JSON.stringify(params)} }, ${JSON.stringify(dirs('w2-killed'))});
-  `);
-  await runUntilFileThenKill(script, path.join(`${dirs('w2-killed').out}.partial`, '.epochs', 'epoch-1', 'state.json'));
-  assert.ok(!existsSync(path.join(dirs('w2-killed').out, 'manifest.json')));
-  await runTrain({ pipeline: 't', seed: 9, params }, dirs('w2-killed'));
-  assert.ok(weights('w2-killed').equals(weights('w2')));
+  for (const [i, point] of ['commit:epoch-1:done', 'commit:epoch-2:written'].entries()) {
+    await killAndResume(`w2-killed-${i}`, params, point);
+    assertSameArtifact(`w2-killed-${i}`, 'w2', point);
+  }
 });
 
-test('train: self-critical epochs on two workers -> a kill -9 at the switch or between them, and resume, end with the uninterrupted run\'s weights', async () => {
+test('train: self-critical epochs on two workers -> a kill -9 at the switch, between them or inside one\'s checkpoint, and resume, end byte-identical', async () => {
   const params = { ...PARAMS, decoder: 'transformer', epochs: 1, scstEpochs: 2, scstSamples: 3, scstLearningRate: 0.001, workers: 2 } as const;
   await runTrain({ pipeline: 't', seed: 9, params }, dirs('scst'));
-  const log = tableRows<{ epoch: number; reward: number; dev_cider: number }>(
-    await new ParquetDataset(path.join(tmp, 'scst', 'training-log.parquet')).load(),
-  );
+  const log = await readParquetRows<{ epoch: number; reward: number; dev_cider: number }>(path.join(tmp, 'scst', 'training-log.parquet'));
   assert.deepEqual(log.map((r) => r.epoch), [1, 2, 3]);
   assert.ok(Number.isNaN(log[0].reward) && Number.isNaN(log[0].dev_cider), 'the cross-entropy epoch has no reward');
   assert.ok(log.slice(1).every((r) => Number.isFinite(r.reward) && Number.isFinite(r.dev_cider)));
@@ -103,16 +122,8 @@ test('train: self-critical epochs on two workers -> a kill -9 at the switch or b
   assert.deepEqual(points, [['#1f77b4', 1], ['#d62728', 3]]);
 
   // epoch-1: the cross-entropy epoch is done, the self-critical ones not begun; epoch-2: one of them is done
-  for (const [name, epoch] of [['scst-killed-1', 1], ['scst-killed-2', 2]] as const) {
-    const script = path.join(tmp, `child-${name}.mts`);
-    writeFileSync(script, `
-      import { runTrain } from ${JSON.stringify(path.join(here, '../src/stage.ts'))};
-      await runTrain({ pipeline: 't', seed: 9, params: ${JSON.stringify(params)} }, ${JSON.stringify(dirs(name))});
-    `);
-    await runUntilFileThenKill(script, path.join(`${dirs(name).out}.partial`, '.epochs', `epoch-${epoch}`, 'state.json'));
-    assert.ok(!existsSync(path.join(dirs(name).out, 'manifest.json')));
-    await runTrain({ pipeline: 't', seed: 9, params }, dirs(name));
-    assert.ok(weights(name).equals(weights('scst')), `killed after epoch ${epoch}: resumed run must end with the uninterrupted run's weights`);
-    assert.ok(readFileSync(path.join(tmp, name, 'training-log.parquet')).equals(readFileSync(path.join(tmp, 'scst', 'training-log.parquet'))));
+  for (const [i, point] of ['commit:epoch-1:done', 'commit:epoch-2:done', 'commit:epoch-3:written'].entries()) {
+    await killAndResume(`scst-killed-${i}`, params, point);
+    assertSameArtifact(`scst-killed-${i}`, 'scst', point);
   }
 });

@@ -5,11 +5,11 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { PipelineError, artifactDir, createLogger } from '@caption/core';
+import { PipelineError, artifactDir, catalog, createLogger } from '@caption/core';
 import { initTf } from '@caption/core/tf';
 import { attentionGrid, attentionOverlay, beamDecode, evaluateParamsSchema, greedyDecode, type DecodedCaption } from '@caption/evaluate';
 import { decodeIds, type Vocabulary } from '@caption/tokenize';
-import { loadCheckpoint } from '@caption/train';
+import { decodeCheckpoint } from '@caption/train';
 import type { Command } from '../command.ts';
 import { rebuildBackbone, recordedFeatures } from '../predict/backbone.ts';
 import { computeFeatures } from '../predict/features.ts';
@@ -30,7 +30,7 @@ export const predictCommand: Command = {
     'length-penalty': { type: 'string', description: `beam search: rank by log p / length^x (default ${DEFAULTS.lengthPenalty.default})` },
     'max-length': { type: 'string', description: `most words per caption (default ${DEFAULTS.maxLength.default}, as evaluate)` },
     attention: { type: 'string', description: 'write per-word attention heat maps to this PNG (several images: <name>-1.png, <name>-2.png, ... in input order)' },
-    json: { type: 'boolean', description: 'print one JSON object: {"captions":[{file,caption,attention?}],"errors":[{file,error}]}' },
+    json: { type: 'boolean', description: 'print one JSON object: {"captions":[{file,caption,attention?}],"errors":[{file,error}],"skipped":[{file,reason}]}' },
   },
   async run({ positionals, values }) {
     if (!positionals.length) throw new PipelineError('usage', 'predict needs at least one image file or directory');
@@ -52,7 +52,8 @@ export const predictCommand: Command = {
     log.info(`loaded ${ckpt.model.config.decoder} + ${rebuilt.backbone.id} on ${rebuilt.engine.name} in ${seconds(loadStarted)} s`);
 
     const started = performance.now();
-    const { files, failed: badPaths } = await expandPaths(positionals);
+    const { files, failed: badPaths, skipped } = await expandPaths(positionals);
+    for (const s of skipped) log.info(`skipped ${s.file}: ${s.reason}`);
     const inputs = await openImages(files);
     const readable = inputs.flatMap((img, i) => (img.ok ? [{ id: String(i), file: img.file, sha256: img.sha256 }] : []));
     const { features, failed: undecodable } = await computeFeatures(readable, rebuilt);
@@ -82,6 +83,7 @@ export const predictCommand: Command = {
       process.stdout.write(`${JSON.stringify({
         captions: captions.map((c) => ({ file: c.file, caption: c.caption, ...(written.has(c.index) ? { attention: written.get(c.index) } : {}) })),
         errors: failures,
+        skipped: skipped.map((s) => ({ file: s.file, reason: s.reason })),
       }, null, 2)}\n`);
     } else {
       for (const c of captions) process.stdout.write(`${c.file}\t${c.caption}\n`);
@@ -109,10 +111,14 @@ async function writeOverlays(
   return written;
 }
 
+/** The checkpoint, its files verified against the train artifact's manifest (a copied directory without one: warned). */
 async function loadCheckpointOrFail(dir: string) {
   try {
-    return await loadCheckpoint(dir);
+    const { files, unverified } = await catalog.train.checkpoint.loadDir(dir);
+    if (unverified) log.warn(`${dir}: no manifest beside the checkpoint, so its files cannot be verified`);
+    return decodeCheckpoint(files, dir);
   } catch (err) {
+    if (err instanceof PipelineError) throw err;
     const e = err as NodeJS.ErrnoException;
     const why = e.code === 'ENOENT' ? `${e.path ?? 'a file'} is missing` : e.message.split('\n')[0];
     throw new PipelineError('input', `cannot load checkpoint ${dir}: ${why} (train one with \`pnpm caption run <pipeline.yaml>\`, or pass --checkpoint <dir>)`);

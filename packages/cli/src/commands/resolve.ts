@@ -9,6 +9,7 @@ export const resolveCommand: Command = {
   summary: 'validate a pipeline YAML and write .caption/params/<stage>.json',
   usage: 'caption resolve <pipeline.yaml>',
   options: {},
+  locks: true,
   async run({ positionals }) {
     if (positionals.length !== 1) throw new PipelineError('usage', 'resolve takes exactly one pipeline file');
     const resolved = await resolvePipeline(path.resolve(positionals[0]));

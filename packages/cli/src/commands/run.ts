@@ -3,14 +3,13 @@
  * so every stage is a cached Turbo task; record the run in `.caption/runs/` and print the evaluation report.
  * A pipeline with a `matrix` runs each variant in turn (each recorded) and prints one comparison table.
  */
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { PipelineError, artifactDir } from '@caption/core';
+import { PipelineError } from '@caption/core';
 import { resolveVariants } from '../pipeline.ts';
 import { executePipeline } from '../execute.ts';
 import { formatValue, variantLabel } from '../matrix.ts';
-import { METRICS, type RunRecord } from '../runs-history.ts';
+import { writeRunReport } from '../run-report.ts';
+import { METRICS, nextRunId, type RunRecord } from '../runs-history.ts';
 import { fixed, seconds, textTable } from '../text-table.ts';
 import type { Command } from '../command.ts';
 
@@ -23,9 +22,11 @@ export const runCommand: Command = {
     force: { type: 'boolean', description: 'ignore the Turbo cache and re-run every stage' },
     quiet: { type: 'boolean', description: 'do not print the report (or the matrix table) at the end' },
   },
-  async run({ positionals, values }) {
+  locks: true,
+  async run({ positionals, values, lock }) {
     if (positionals.length !== 1) throw new PipelineError('usage', 'run takes exactly one pipeline file');
     const variants = await resolveVariants(path.resolve(positionals[0]));
+    await lock?.describe(`caption run ${positionals[0]} (run ${await nextRunId(variants[0].name)})`);
     const records: RunRecord[] = [];
     for (const [i, resolved] of variants.entries()) {
       if (resolved.variant) process.stderr.write(`[caption] variant ${i + 1}/${variants.length}: ${variantLabel(resolved.variant)}\n`);
@@ -33,13 +34,13 @@ export const runCommand: Command = {
       records.push(record);
       if (!record.ok) throw new PipelineError('internal', `turbo run evaluate failed (run ${record.id}${resolved.variant ? `, variant ${variantLabel(resolved.variant)}` : ''})`);
     }
-    if (values.quiet) return;
     if (variants[0].matrix) {
-      process.stdout.write(`\nmatrix ${variants[0].name}: ${records.length} variants\n\n${comparisonTable(records, Object.keys(variants[0].matrix))}`);
+      if (!values.quiet) process.stdout.write(`\nmatrix ${variants[0].name}: ${records.length} variants\n\n${comparisonTable(records, Object.keys(variants[0].matrix))}`);
       return;
     }
-    const report = path.join(artifactDir('evaluate'), 'report.md');
-    if (existsSync(report)) process.stdout.write(`\n${await readFile(report, 'utf8')}`);
+    const report = await writeRunReport(records[0]);
+    process.stderr.write(`[caption] report with the previous run: ${report.files.map((f) => path.relative(process.cwd(), f)).join(', ')}\n`);
+    if (!values.quiet) process.stdout.write(`\n${report.markdown}`);
   },
 };
 

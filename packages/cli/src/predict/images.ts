@@ -1,49 +1,65 @@
 /**
- * The images `caption predict` is given: command-line paths -> files (a directory stands for its image
- * files, sorted), each checked the way ingest checks a data set's images (exists, not empty, readable
- * header, decodes to the end), so an unreadable one is named with its reason and the others still get captions.
+ * The images `caption predict` is given: command-line paths -> files (a directory stands for its JPEG, PNG
+ * and WebP files, sorted; every other entry is named as skipped, with why), each checked the way ingest checks
+ * a data set's images (exists, not empty, a supported format, decodes to the end), so an unreadable one is
+ * named with its reason and the others still get captions.
  */
 import { existsSync, statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { probeImages } from '@caption/ingest';
-
-export const SUPPORTED_FORMATS = ['jpeg', 'png', 'webp'];
-const IMAGE_EXTENSIONS = /\.(jpe?g|png|webp)$/i;
+import { IMAGE_EXTENSIONS, IMAGE_FORMAT_NAMES } from '@caption/core';
+import { probeFiles } from '@caption/ingest';
 
 export type ImageInput = { file: string; ok: true; sha256: string } | { file: string; ok: false; reason: string };
+export interface SkippedEntry { file: string; reason: string }
 
 /**
  * Paths as given -> files in argument order; a directory contributes its image files (by extension, sorted,
- * not recursive), one without any is an input that failed.
+ * not recursive, links followed), one without any is an input that failed. Everything else in a directory
+ * is skipped, and named.
  */
-export async function expandPaths(paths: string[]): Promise<{ files: string[]; failed: { file: string; reason: string }[] }> {
+export async function expandPaths(paths: string[]): Promise<{ files: string[]; failed: SkippedEntry[]; skipped: SkippedEntry[] }> {
   const files: string[] = [];
-  const failed: { file: string; reason: string }[] = [];
+  const failed: SkippedEntry[] = [];
+  const skipped: SkippedEntry[] = [];
   for (const p of paths) {
-    if (existsSync(p) && statSync(p).isDirectory()) {
-      const entries = await readdir(p, { withFileTypes: true });
-      const images = entries.filter((e) => e.isFile() && !e.name.startsWith('.') && IMAGE_EXTENSIONS.test(e.name)).map((e) => e.name).sort();
-      if (!images.length) failed.push({ file: p, reason: 'directory without .jpg/.jpeg/.png/.webp files' });
-      files.push(...images.map((name) => path.join(p, name)));
-    } else {
+    if (!(existsSync(p) && statSync(p).isDirectory())) {
       files.push(p);
+      continue;
     }
+    const names = (await readdir(p)).sort();
+    const images = names.filter((name) => {
+      const why = skipReason(path.join(p, name), name);
+      if (why) skipped.push({ file: path.join(p, name), reason: why });
+      return !why;
+    });
+    if (!images.length) failed.push({ file: p, reason: `directory without ${IMAGE_FORMAT_NAMES} files (.jpg, .jpeg, .png, .webp)` });
+    files.push(...images.map((name) => path.join(p, name)));
   }
-  return { files, failed };
+  return { files, failed, skipped };
+}
+
+/** Why a directory entry is not captioned, or undefined for an image file (a link counts as what it points to). */
+function skipReason(file: string, name: string): string | undefined {
+  if (name.startsWith('.')) return 'hidden file';
+  if (!existsSync(file)) return 'a link to nothing';
+  if (statSync(file).isDirectory()) return 'a folder (folders inside a directory are not searched)';
+  if (!IMAGE_EXTENSIONS.test(name)) {
+    const ext = path.extname(name).toLowerCase();
+    return ext === '.gif' ? `GIF is not a supported format (${IMAGE_FORMAT_NAMES})` : `not a ${IMAGE_FORMAT_NAMES} file name (${ext || 'no extension'})`;
+  }
+  return undefined;
 }
 
 export async function openImages(files: string[], concurrency = 4): Promise<ImageInput[]> {
-  const probes = await probeImages('', files.map((f) => path.resolve(f)), concurrency);
-  return files.map((file): ImageInput => {
-    const probe = probes.get(path.resolve(file))!;
+  const probes = await probeFiles(files.map((f) => path.resolve(f)), concurrency);
+  return files.map((file, i): ImageInput => {
+    const probe = probes[i];
     if (!probe.ok) {
-      // ingest's reasons, worded for a single file; sharp's own message (the detail) says what it found.
+      // ingest's reasons, worded for a single file; the detail (sharp's message, or the format found) says what it found
+      if (probe.reason === 'unsupported image format' && probe.detail?.includes('supported:')) return { file, ok: false, reason: `unsupported image format: ${probe.detail}` };
       const reason = READABLE_REASONS[probe.reason] ?? probe.reason;
       return { file, ok: false, reason: probe.detail ? `${reason} (${probe.detail})` : reason };
-    }
-    if (!SUPPORTED_FORMATS.includes(probe.format)) {
-      return { file, ok: false, reason: `unsupported image format '${probe.format}' (JPEG, PNG or WebP)` };
     }
     return { file, ok: true, sha256: probe.sha256 };
   });
@@ -52,6 +68,6 @@ export async function openImages(files: string[], concurrency = 4): Promise<Imag
 const READABLE_REASONS: Record<string, string> = {
   'image file missing': 'no such file',
   'zero-byte image file': 'empty file (0 bytes)',
-  'unsupported image format': 'not an image, or an image format sharp cannot read',
+  'unsupported image format': 'not an image',
   'corrupt or truncated image': 'corrupt or truncated image',
 };

@@ -38,7 +38,9 @@ export function validateYaml<T>(text: string, file: string, schema: SchemaObject
       return `${file}:${lineOf(pair?.key as Node)}: ${[...keys, extra].join('.')}: unknown key (allowed: ${allowed})`;
     }
     const node = doc.getIn(keys, true) as Node | undefined;
-    return `${file}:${lineOf(node)}: ${keys.join('.') || '(root)'}: ${err.message}${describeFound(node)}`;
+    // ajv's enum message does not say what is allowed
+    const message = err.keyword === 'enum' ? `must be one of: ${(err.params.allowedValues as unknown[]).join(', ')}` : err.message;
+    return `${file}:${lineOf(node)}: ${keys.join('.') || '(root)'}: ${message}${describeFound(node)}`;
   });
   throw new PipelineError('config', `invalid pipeline:\n  ${[...new Set(messages)].join('\n  ')}`);
 }

@@ -1,11 +1,9 @@
 /**
  * All shards of a features artifact, held as stored (float16 stays 2 bytes a value) and decoded to
- * float32 only for the images of one batch.
+ * float32 only for the images of one batch. Loaded (and verified) by the catalog's feature shards dataset.
  */
-import { readdir } from 'node:fs/promises';
-import path from 'node:path';
 import { PipelineError } from '../errors.ts';
-import { readFeatureShard, type FeatureDtype } from './features.ts';
+import type { FeatureDtype, FeatureShard } from './features.ts';
 import { fromFloat16Bits } from './float16.ts';
 
 export class FeatureStore {
@@ -16,22 +14,17 @@ export class FeatureStore {
     private readonly shards: (Uint16Array | Float32Array)[],
   ) {}
 
-  static async load(artifactDir: string): Promise<FeatureStore> {
-    const dir = path.join(artifactDir, 'shards');
-    const files = (await readdir(dir)).filter((f) => f.endsWith('.arrow')).sort();
-    if (!files.length) throw new PipelineError('input', `no feature shards in ${dir}`);
+  static fromShards(shards: readonly FeatureShard[]): FeatureStore {
+    if (!shards.length) throw new PipelineError('input', 'no feature shards');
+    const { shape, dtype } = shards[0];
     const rowOf = new Map<string, { shard: number; row: number }>();
-    const shards: (Uint16Array | Float32Array)[] = [];
-    let shape: [number, number] | undefined;
-    let dtype: FeatureDtype | undefined;
-    for (const file of files) {
-      const s = await readFeatureShard(path.join(dir, file));
-      shape ??= s.shape;
-      dtype ??= s.dtype;
-      s.imageIds.forEach((id, row) => rowOf.set(id, { shard: shards.length, row }));
-      shards.push(s.data);
-    }
-    return new FeatureStore(shape!, dtype!, rowOf, shards);
+    shards.forEach((s, i) => {
+      if (s.dtype !== dtype || s.shape.join() !== shape.join()) {
+        throw new PipelineError('input', `feature shards disagree: [${s.shape}] ${s.dtype} after [${shape}] ${dtype}`);
+      }
+      s.imageIds.forEach((id, row) => rowOf.set(id, { shard: i, row }));
+    });
+    return new FeatureStore(shape, dtype, rowOf, shards.map((s) => s.data));
   }
 
   has(imageId: string): boolean {

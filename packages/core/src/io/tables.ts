@@ -2,12 +2,9 @@
  * Tables: Apache Arrow in memory, Parquet on disk (parquet-wasm, the Rust `parquet` crate compiled to wasm:
  * maintained, deterministic output, zstd, nested lists; reads back into Arrow without a row-object detour).
  */
-import { readFile, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import * as arrow from 'apache-arrow';
 import * as pq from 'parquet-wasm';
-import { PipelineError } from '../errors.ts';
-import { canonicalJson } from '../hash.ts';
 
 export function encodeParquet(table: arrow.Table): Uint8Array {
   const props = new pq.WriterPropertiesBuilder()
@@ -21,40 +18,9 @@ export function decodeParquet(bytes: Uint8Array): arrow.Table {
   return arrow.tableFromIPC(pq.readParquet(bytes).intoIPCStream());
 }
 
-/** One Parquet file: load / save / exists / describe. */
-export class ParquetDataset {
-  constructor(readonly filepath: string) {}
-  async load(): Promise<arrow.Table> {
-    if (!this.exists()) throw new PipelineError('input', `ParquetDataset: ${this.filepath} does not exist`);
-    return decodeParquet(await readFile(this.filepath));
-  }
-  async save(table: arrow.Table): Promise<void> {
-    await writeFile(this.filepath, encodeParquet(table));
-  }
-  exists(): boolean {
-    return existsSync(this.filepath);
-  }
-  describe(): string {
-    return `ParquetDataset(${this.filepath})`;
-  }
-}
-
-/** One JSON file, written canonically (sorted keys) so it hashes the same every time. */
-export class JsonDataset<T> {
-  constructor(readonly filepath: string) {}
-  async load(): Promise<T> {
-    if (!this.exists()) throw new PipelineError('input', `JsonDataset: ${this.filepath} does not exist`);
-    return JSON.parse(await readFile(this.filepath, 'utf8')) as T;
-  }
-  async save(value: T): Promise<void> {
-    await writeFile(this.filepath, canonicalJson(value));
-  }
-  exists(): boolean {
-    return existsSync(this.filepath);
-  }
-  describe(): string {
-    return `JsonDataset(${this.filepath})`;
-  }
+/** Rows of a Parquet file read straight from disk, unverified: for tests and tools, never for stage inputs. */
+export async function readParquetRows<T>(file: string): Promise<T[]> {
+  return tableRows<T>(decodeParquet(await readFile(file)));
 }
 
 // Column builders with explicit Arrow types (so schemas never depend on type inference).

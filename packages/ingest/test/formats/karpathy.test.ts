@@ -141,3 +141,18 @@ test('karpathySource: a filename or filepath that leaves the image root keeps it
   ])), () => 'Flicker8k_Dataset', DEFAULT_SPLIT_MAP);
   assert.deepEqual(s.captions.map((c) => c.path), ['../x.jpg', '../y.jpg', 'Flicker8k_Dataset/val2014/z.jpg']);
 });
+
+test('karpathySource: an entry without filename or without split is rejected saying which field is missing', () => {
+  const s = karpathySource('dataset_flickr8k.json', enc(JSON.stringify({ images: [
+    { filename: 'a.jpg', split: 'train', sentences: sentences('a dog') },
+    { split: 'train', sentences: sentences('no file name', 'still none') },
+    { filename: 'c.jpg', sentences: sentences('no split') },
+  ] })), () => 'Images', DEFAULT_SPLIT_MAP);
+  assert.deepEqual(s.captions.map((c) => c.image_id), ['a.jpg']);
+  assert.deepEqual(s.rejects.map((r) => [r.record, r.reason, r.detail]), [
+    [2, 'missing field filename', 'images[1] has no "filename"'], [3, 'missing field filename', 'images[1] has no "filename"'],
+    [4, 'missing field split', 'images[2] (c.jpg) has no "split"'],
+  ]);
+  assert.equal(s.recordsRead, s.captions.length + s.rejects.length);
+  assert.deepEqual(s.listedImages.map((i) => i.image_id), ['a.jpg'], 'entries without a usable image are not listed as images');
+});

@@ -1,0 +1,64 @@
+/**
+ * A checkpoint's files (TF.js weights format plus what captioning needs): `model.json` (config, extra record,
+ * weights manifest), `weights.bin` and `vocabulary.json`. Encoding a model into them is the model code's job;
+ * this dataset only moves verified bytes.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { PipelineError } from '../errors.ts';
+import { openArtifact, type Artifact } from './artifact.ts';
+import type { ArtifactWriter, Unit } from './artifact-writer.ts';
+import { MANIFEST_FILE } from './manifest.ts';
+import { displayPath } from './verify.ts';
+
+export const CHECKPOINT_FILES = ['model.json', 'weights.bin', 'vocabulary.json'] as const;
+export type CheckpointFiles = Record<(typeof CHECKPOINT_FILES)[number], Uint8Array | string>;
+
+export class CheckpointDataset {
+  constructor(readonly name: string) {}
+
+  /** The checkpoint inside an opened train artifact, every file verified. */
+  async load(artifact: Artifact): Promise<CheckpointFiles> {
+    return readAll((f) => artifact.read(`${this.name}/${f}`));
+  }
+
+  async save(writer: ArtifactWriter, files: CheckpointFiles): Promise<void> {
+    for (const f of CHECKPOINT_FILES) await writer.write(`${this.name}/${f}`, files[f]);
+  }
+
+  /** The checkpoint inside a unit (an epoch checkpoint's `<prefix>model.json`, ...), verified against the unit. */
+  loadUnit(unit: Unit, prefix = ''): Promise<CheckpointFiles> {
+    return readAll((f) => unit.read(`${prefix}${f}`));
+  }
+
+  /**
+   * A checkpoint directory named by path (`caption predict --checkpoint`), verified against the manifest of the
+   * artifact holding it: `<dir>/../manifest.json` listing `<name>/model.json`, ... (a train artifact's
+   * `checkpoint/`), or `<dir>/manifest.json`. `unverified` is set when neither exists (a copied directory).
+   */
+  async loadDir(dir: string): Promise<{ files: CheckpointFiles; unverified: boolean }> {
+    if (!existsSync(path.join(dir, 'model.json'))) {
+      throw new PipelineError('input', `no checkpoint at ${displayPath(dir)} (missing model.json)`);
+    }
+    const parent = path.dirname(dir);
+    const base = path.basename(dir);
+    if (existsSync(path.join(parent, MANIFEST_FILE))) {
+      const artifact = await openArtifact(parent);
+      if (artifact.has(`${base}/model.json`)) return { files: await readAll((f) => artifact.read(`${base}/${f}`)), unverified: false };
+    }
+    if (existsSync(path.join(dir, MANIFEST_FILE))) {
+      const artifact = await openArtifact(dir);
+      return { files: await readAll((f) => artifact.read(f)), unverified: false };
+    }
+    const missing = CHECKPOINT_FILES.filter((f) => !existsSync(path.join(dir, f)));
+    if (missing.length) throw new PipelineError('input', `checkpoint ${displayPath(dir)} lacks ${missing.join(', ')}`);
+    return { files: await readAll((f) => readFile(path.join(dir, f))), unverified: true };
+  }
+}
+
+async function readAll(read: (file: string) => Promise<Uint8Array>): Promise<CheckpointFiles> {
+  const [model, weights, vocabulary] = await Promise.all(CHECKPOINT_FILES.map(read));
+  const text = (b: Uint8Array) => Buffer.from(b).toString('utf8');
+  return { 'model.json': text(model), 'weights.bin': weights, 'vocabulary.json': text(vocabulary) };
+}
