@@ -7,20 +7,13 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import { TINY } from './helpers/pipelines.ts';
 import { cacheStatus, createWorkspace, type TurboSummary, type Workspace } from './helpers/workspace.ts';
 import { expandMatrix } from '../packages/cli/src/matrix.ts';
 
 const STAGES = ['ingest', 'features', 'tokenize', 'train', 'evaluate'];
 const all = (status: string) => Object.fromEntries(STAGES.map((s) => [s, status]));
 
-const TINY = `name: tiny
-seed: 42
-ingest: { dataset: demo, demo: { images: 24, seed: 3 } }
-features: { backbone: mobilenet_v2, batchSize: 16, shardSize: 16 }
-tokenize: { vocabSize: 100, maxLength: 12 }
-train: { decoder: attention-gru, epochs: 1, batchSize: 32, embedDim: 8, units: 8 }
-evaluate: { split: test, maxLength: 12, samples: 1 }
-`;
 // Same pipeline name: the name is part of every params file, so only a same-named pipeline shares the cache.
 const TINY_EPOCHS = TINY.replace('epochs: 1', 'epochs: 2');
 const MATRIX = `${TINY}matrix:\n  train.decoder: [transformer, merge-lstm]\n`;

@@ -15,17 +15,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { acquireLock, lockFile } from '../packages/core/src/index.ts';
+import { TINY } from './helpers/pipelines.ts';
 import { createWorkspace, type Workspace } from './helpers/workspace.ts';
 
 const STAGES = ['ingest', 'features', 'tokenize', 'train', 'evaluate'];
-const TINY = `name: tiny
-seed: 42
-ingest: { dataset: demo, demo: { images: 24, seed: 3 } }
-features: { backbone: mobilenet_v2, batchSize: 16, shardSize: 16 }
-tokenize: { vocabSize: 100, maxLength: 12 }
-train: { decoder: attention-gru, epochs: 1, batchSize: 32, embedDim: 8, units: 8 }
-evaluate: { split: test, maxLength: 12, samples: 1 }
-`;
 const SHARD = 'artifacts/features/shards/shard-00000.arrow';
 const WEIGHTS = 'artifacts/train/checkpoint/weights.bin';
 const CORRUPT = (file: string) => new RegExp(`corrupt artifact: ${file.replace(/[./]/g, '\\$&')}: (sha256 [0-9a-f]{64} != [0-9a-f]{64}|\\d+ bytes != \\d+) \\(manifest\\); \`caption run\` restores it from the Turbo cache`);

@@ -7,17 +7,29 @@ import { readStageParams, type StageParamsFile } from './stage-params.ts';
 
 export function runMain(fn: () => Promise<void>, usage?: string): void {
   fn().then(
-    () => process.exit(process.exitCode ?? 0),
+    () => exit(process.exitCode ?? 0),
     (err: unknown) => {
       if (err instanceof PipelineError) {
         process.stderr.write(`error: ${err.message}\n`);
         if (err.code === 'usage' && usage) process.stderr.write(`\n${usage}\n`);
-        process.exit(err.code === 'usage' ? 2 : err.code === 'locked' ? 75 : 1);
+        return exit(err.code === 'usage' ? 2 : err.code === 'locked' ? 75 : 1);
       }
       process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-      process.exit(1);
+      return exit(1);
     },
   );
+}
+
+/**
+ * Exit once stdout and stderr are flushed: writes to a pipe are asynchronous, and `process.exit` would cut off
+ * whatever the pipe had not taken yet (a long `caption runs --json` ended mid-record). The explicit exit is still
+ * needed: worker threads or TF.js handles may keep the event loop alive.
+ */
+async function exit(code: number | string): Promise<never> {
+  const flush = (s: NodeJS.WriteStream) => new Promise<void>((resolve) => (s.writableLength ? s.write('', () => resolve()) : resolve()));
+  await flush(process.stdout);
+  await flush(process.stderr);
+  process.exit(code);
 }
 
 /**
