@@ -4,7 +4,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { PipelineError } from '../src/errors.ts';
 import {
   bool, decodeParquet, encodeParquet, float64, int32, int64, listInt32, makeTable, tableRows, utf8,
 } from '../src/io/tables.ts';

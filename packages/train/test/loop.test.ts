@@ -1,8 +1,5 @@
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { FeatureStore, decodeFeatureShard, encodeFeatureShard } from '@caption/core';
 import { initTf, tf } from '@caption/core/tf';
 import type { ImageCaptions } from '../src/batches.ts';
@@ -15,11 +12,10 @@ import type { TrainParams } from '../src/params.ts';
 const L = 4;
 const D = 6;
 const V = 9;
-let tmp: string;
 let store: FeatureStore;
 
 /** A real FeatureStore: one Arrow shard encoded and decoded as the stages do. */
-async function writeStore(_dir: string, rows: Record<string, number[]>): Promise<FeatureStore> {
+function makeStore(rows: Record<string, number[]>): FeatureStore {
   const ids = Object.keys(rows);
   return FeatureStore.fromShards([decodeFeatureShard(encodeFeatureShard({
     imageIds: ids, sha256s: ids.map((id) => `sha-${id}`), shape: [L, D], dtype: 'float32',
@@ -29,14 +25,10 @@ async function writeStore(_dir: string, rows: Record<string, number[]>): Promise
 
 before(async () => {
   await initTf('wasm');
-  tmp = await mkdtemp(path.join(os.tmpdir(), 'train-loop-'));
-  store = await writeStore(tmp, {
+  store = makeStore({
     'img-a.jpg': Array.from({ length: L * D }, (_, i) => (i % 3 === 0 ? 1 : 0)),
     'img-b.jpg': Array.from({ length: L * D }, (_, i) => (i % 3 === 1 ? 1 : 0.2)),
   });
-});
-after(async () => {
-  await rm(tmp, { recursive: true, force: true });
 });
 
 // <start>=2 <end>=3; image a is about words 4/5, image b about 6/7/8
