@@ -3,9 +3,10 @@
  * (params, artifact manifest hashes, metrics, per-stage cache status and wall time from Turbo's summary).
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { STAGES, artifactDir, canonicalJson, repoRoot, sha256, type StageName, type StageParamsFile } from '@caption/core';
+import {
+  MANIFEST_FILE, STAGES, artifactDir, canonicalJson, catalog, openStage, repoRoot, sha256, type StageName, type StageParamsFile,
+} from '@caption/core';
 import { writeParamsFiles, type ResolvedPipeline } from './pipeline.ts';
 import { currentManifests, metricsFromReport, recordRun, type RunRecord, type StageRun } from './runs-history.ts';
 import { listSummaries, readSummary, turbo } from './turbo.ts';
@@ -38,8 +39,7 @@ export async function executePipeline(resolved: ResolvedPipeline, opts: ExecuteO
     stages[t.stage] = { hash: t.hash, cache: t.cache, inputs: t.inputs, ...(t.wallMs !== undefined ? { wallMs: t.wallMs } : {}), ...(code === 0 && manifests[t.stage] ? { manifest: manifests[t.stage] } : {}) };
   }
   const params = Object.fromEntries(STAGES.map((s) => [s, resolved[s]])) as Record<StageName, StageParamsFile<unknown>>;
-  const report = path.join(artifactDir('evaluate', root), 'report.json');
-  const metrics = code === 0 && existsSync(report) ? metricsFromReport(JSON.parse(await readFile(report, 'utf8'))) : {};
+  const metrics = code === 0 ? await reportMetricsOf(root) : {};
 
   const record = await recordRun({
     pipeline: resolved.name,
@@ -63,10 +63,17 @@ export async function executePipeline(resolved: ResolvedPipeline, opts: ExecuteO
   return record;
 }
 
+const present = (stage: StageName, root: string) => existsSync(path.join(artifactDir(stage, root), MANIFEST_FILE));
+
+/** The scores of the evaluate report now on disk (read verified). */
+async function reportMetricsOf(root: string): Promise<Record<string, number>> {
+  if (!present('evaluate', root)) return {};
+  return metricsFromReport(await catalog.evaluate.report.load(await openStage('evaluate', artifactDir('evaluate', root))));
+}
+
 /** The TF.js backend the model was trained on (train's manifest records it). */
 async function trainBackend(root: string): Promise<{ backend?: string }> {
-  const file = path.join(artifactDir('train', root), 'manifest.json');
-  if (!existsSync(file)) return {};
-  const backend = (JSON.parse(await readFile(file, 'utf8')) as { extra?: { backend?: unknown } }).extra?.backend;
+  if (!present('train', root)) return {};
+  const backend = (await openStage('train', artifactDir('train', root))).manifest.extra?.backend;
   return typeof backend === 'string' ? { backend } : {};
 }
