@@ -28,19 +28,21 @@ export const runCommand: Command = {
     const variants = await resolveVariants(path.resolve(positionals[0]));
     await lock?.describe(`caption run ${positionals[0]} (run ${await nextRunId(variants[0].name)})`);
     const records: RunRecord[] = [];
+    const reports: Awaited<ReturnType<typeof writeRunReport>>[] = [];
     for (const [i, resolved] of variants.entries()) {
       if (resolved.variant) process.stderr.write(`[caption] variant ${i + 1}/${variants.length}: ${variantLabel(resolved.variant)}\n`);
       const record = await executePipeline(resolved, { force: Boolean(values.force), matrix: records[0]?.id });
       records.push(record);
       if (!record.ok) throw new PipelineError('internal', `turbo run evaluate failed (run ${record.id}${resolved.variant ? `, variant ${variantLabel(resolved.variant)}` : ''})`);
+      reports.push(await writeRunReport(record)); // now, while artifacts/evaluate is this variant's
+      process.stderr.write(`[caption] report with the previous run: ${reports.at(-1)!.files.map((f) => path.relative(process.cwd(), f)).join(', ')}\n`);
     }
+    if (values.quiet) return;
     if (variants[0].matrix) {
-      if (!values.quiet) process.stdout.write(`\nmatrix ${variants[0].name}: ${records.length} variants\n\n${comparisonTable(records, Object.keys(variants[0].matrix))}`);
+      process.stdout.write(`\nmatrix ${variants[0].name}: ${records.length} variants\n\n${comparisonTable(records, Object.keys(variants[0].matrix))}`);
       return;
     }
-    const report = await writeRunReport(records[0]);
-    process.stderr.write(`[caption] report with the previous run: ${report.files.map((f) => path.relative(process.cwd(), f)).join(', ')}\n`);
-    if (!values.quiet) process.stdout.write(`\n${report.markdown}`);
+    process.stdout.write(`\n${reports[0].markdown}`);
   },
 };
 
