@@ -7,9 +7,8 @@
 import { parseArgs } from 'node:util';
 import { Rng } from '../packages/core/src/index.ts';
 import { initTf } from '../packages/core/src/tf/runtime.ts';
-import { beamDecode } from '../packages/evaluate/src/beam.ts';
-import { greedyDecode, type FeatureSource } from '../packages/train/src/decode.ts';
-import { createCaptionModel, modelConfig, type TrainParams } from '../packages/train/src/index.ts';
+import { beamDecode, createCaptionModel, greedyDecode, type FeatureSource } from '../packages/model/src/index.ts';
+import { modelConfig, type TrainParams } from '../packages/train/src/index.ts';
 import { trainParamsSchema } from '../packages/train/src/params.ts';
 import { defaultsOf } from './defaults.ts';
 

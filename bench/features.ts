@@ -7,7 +7,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { initTf } from '../packages/core/src/tf/runtime.ts';
-import { BACKBONES, decodeImage, extractFeatures, loadBackbone, onnxEngine, tfjsEngine, type FeatureEngine } from '../packages/features/src/index.ts';
+import { BACKBONES, decodeImage, extractFeatures, loadBackbone, onnxEngine, tfjsEngine, type FeatureEngine } from '../packages/backbones/src/index.ts';
 
 const { values } = parseArgs({
   options: {

@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { initTf, tf } from '../packages/core/src/tf/runtime.ts';
-import { BACKBONES, decodeImage, loadBackbone, onnxEngine, type Backbone } from '../packages/features/src/index.ts';
+import { BACKBONES, decodeImage, loadBackbone, onnxEngine, type Backbone } from '../packages/backbones/src/index.ts';
 
 const { values } = parseArgs({
   options: {

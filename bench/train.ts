@@ -8,8 +8,9 @@
 import { parseArgs } from 'node:util';
 import { FeatureStore, Rng, toFloat16Bits } from '../packages/core/src/index.ts';
 import { initTf, setTransposeFirstMatMul, tf } from '../packages/core/src/tf/runtime.ts';
+import { createCaptionModel, type CaptionModelConfig } from '../packages/model/src/index.ts';
 import {
-  ReplicaPool, createCaptionModel, createOptimizer, makeBatches, modelConfig, train, type CaptionModelConfig, type ImageCaptions, type TrainParams,
+  ReplicaPool, createOptimizer, makeBatches, modelConfig, train, type ImageCaptions, type TrainParams,
 } from '../packages/train/src/index.ts';
 import { trainParamsSchema } from '../packages/train/src/params.ts';
 import { defaultsOf } from './defaults.ts';

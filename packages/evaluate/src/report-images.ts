@@ -3,13 +3,12 @@
  * per-word attention panels. Fixed sizes and quality, so the same inputs give the same bytes.
  */
 import sharp from 'sharp';
-import { readImageBytes } from '@caption/core';
-import type { Vocabulary } from '@caption/tokenize';
+import { readImageBytes, type Vocabulary } from '@caption/core';
 import { attentionGrid, attentionPanels } from './attention-overlay.ts';
-import type { DecodedCaption } from '@caption/train';
 import type { ImageFile } from './image-files.ts';
 import { extremeImages } from './report-html.ts';
 import type { EvaluationReport } from './transform.ts';
+import { type DecodedCaption } from '@caption/model';
 
 const THUMBNAIL = 224;   // longest side, px
 const PANEL = 112;       // attention panel side, px

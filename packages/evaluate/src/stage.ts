@@ -4,19 +4,15 @@
  * `report.html`, `predictions.parquet`, `scores.parquet`. A pure function of those inputs: the comparison with
  * the previous run comes from the runs history and is rendered by `caption run`, outside the artifact.
  */
-import {
-  ArtifactWriter, PipelineError, artifactDir, catalog, createLogger, createProgress, openStage, type Manifest, type StageParamsFile,
-} from '@caption/core';
+import { ArtifactWriter, PipelineError, artifactDir, catalog, createLogger, createProgress, openStage, type Manifest, type StageParamsFile, decodeIds } from '@caption/core';
 import { initTf } from '@caption/core/tf';
-import { decodeIds } from '@caption/tokenize';
-import { decodeCheckpoint, greedyDecode, type DecodedCaption } from '@caption/train';
-import { beamDecode } from './beam.ts';
 import { imageFiles } from './image-files.ts';
 import type { EvaluateParams } from './params.ts';
 import { reportHtml } from './report-html.ts';
 import { reportPictures } from './report-images.ts';
 import { reportMarkdown } from './report.ts';
 import { METRICS, evaluateCaptions, metricValues, normalise, type EvaluationReport } from './transform.ts';
+import { decodeCheckpoint, greedyDecode, type DecodedCaption, beamDecode } from '@caption/model';
 
 const log = createLogger('evaluate');
 export const EVALUATE_SCHEMA_VERSION = 2;

@@ -3,10 +3,7 @@
  * semantics), the best constant-caption baseline and the report rows. Text on both sides is tokenized the
  * way coco-caption does it (PTB tokens, lowercased, punctuation dropped) before any scoring.
  */
-import { corpusBleu, type BleuByOrder } from './bleu.ts';
-import { corpusCider } from './cider.ts';
-import { ptbTokenize } from './ptb.ts';
-import { corpusRougeL } from './rouge.ts';
+import { corpusBleu, type BleuByOrder, corpusCider, ptbTokenize, corpusRougeL } from '@caption/metrics';
 
 export interface EvaluationInput {
   references: Map<string, string[]>;   // image -> reference captions (raw)

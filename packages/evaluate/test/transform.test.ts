@@ -1,9 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { corpusBleu } from '../src/bleu.ts';
-import { corpusCider } from '../src/cider.ts';
-import { corpusRougeL } from '../src/rouge.ts';
 import { bestConstantCaption, evaluateCaptions, metricValues, normalise } from '../src/transform.ts';
+import { corpusBleu, corpusCider, corpusRougeL } from '@caption/metrics';
 
 const close = (a: readonly number[], b: readonly number[], msg = '') =>
   a.forEach((x, i) => assert.ok(Math.abs(x - b[i]) < 1e-9, `${msg} order ${i + 1}: ${x} vs ${b[i]}`));

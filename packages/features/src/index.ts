@@ -1,10 +1,2 @@
 export { runFeatures, FEATURES_SCHEMA_VERSION } from './stage.ts';
 export { featuresParamsSchema, type FeaturesParams } from './params.ts';
-export { BACKBONES, BACKBONE_IDS, WEIGHTS_NOTE, type Backbone } from './backbones.ts';
-export { loadBackbone } from './model.ts';
-export { decodeImage } from './decode.ts';
-export { extractFeatures, type ImageRef, type FeatureBatch } from './transform.ts';
-export { onnxEngine, tfjsEngine, type FeatureEngine } from './engines.ts';
-export { openKerasH5, writeKerasH5, type KerasH5, type H5LayerToWrite } from './weights/h5.ts';
-export { fileSystemHandler } from './weights/tfjs-dir.ts';
-export { RANDOM_WEIGHTS_NOTE } from './weights/random.ts';

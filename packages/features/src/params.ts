@@ -1,5 +1,5 @@
 /** features params: which backbone and weights, which engine, how to batch, how to store. */
-import { BACKBONE_IDS } from './backbones.ts';
+import { BACKBONE_IDS } from '@caption/backbones/registry';
 
 export interface FeaturesParams {
   backbone: (typeof BACKBONE_IDS)[number]; // see backbones.ts for input size, cut layer and output shape

@@ -12,13 +12,11 @@ import {
   type FeatureIndexRow, type Manifest, type Progress, type ShardProgress, type StageParamsFile,
 } from '@caption/core';
 import { initTf } from '@caption/core/tf';
-import { BACKBONES, type Backbone } from './backbones.ts';
-import { decodeImage } from './decode.ts';
-import { onnxEngine, tfjsEngine, type FeatureEngine } from './engines.ts';
-import { loadBackbone } from './model.ts';
+import {
+  BACKBONES, decodeImage, extractFeatures, loadBackbone, onnxEngine, tfjsEngine, type Backbone, type FeatureEngine, type ImageRef,
+} from '@caption/backbones';
 import type { FeaturesParams } from './params.ts';
 import { openReusable, type Reusable, type StoredRow } from './reuse.ts';
-import { extractFeatures, type ImageRef } from './transform.ts';
 
 const log = createLogger('features');
 const shards = catalog.features.shards;

@@ -10,7 +10,7 @@ import { readFeatureShard } from '@caption/core';
 import { runIngest } from '../../ingest/src/index.ts';
 import { runFeatures } from '../src/stage.ts';
 import type { FeaturesParams } from '../src/params.ts';
-import { demoImages, tempRoot } from './helpers/fixtures.ts';
+import { demoImages, tempRoot } from '../../backbones/test/helpers/fixtures.ts';
 
 let root: Awaited<ReturnType<typeof tempRoot>>;
 const base: FeaturesParams = { backbone: 'efficientnet_b0', weights: 'random', engine: 'onnx', batchSize: 2, shardSize: 4, dtype: 'float32', concurrency: 2, reuse: false };

@@ -1,10 +1,9 @@
 /** tokenize: ingest's captions table -> `vocabulary.parquet` + `tokens.parquet` (token ids as list<int32>). */
 import {
-  ArtifactWriter, artifactDir, catalog, createLogger, openStage, type Manifest, type StageParamsFile,
+  ArtifactWriter, artifactDir, catalog, createLogger, openStage, vocabularyRows, type Manifest, type StageParamsFile,
 } from '@caption/core';
 import type { TokenizeParams } from './params.ts';
 import { tokenizeCaptions } from './transform.ts';
-import { vocabularyRows } from './vocabulary.ts';
 
 const log = createLogger('tokenize');
 export const TOKENIZE_SCHEMA_VERSION = 1;

@@ -1,6 +1,7 @@
 /** Pure tokenize logic: caption rows -> vocabulary (train split only) + token ids for every caption. */
 import type { TokenizeParams } from './params.ts';
-import { buildVocabulary, encodeWords, lengthPercentile, standardize, tokenIndex, type Vocabulary } from './vocabulary.ts';
+import { buildVocabulary, encodeWords, lengthPercentile, standardize, tokenIndex } from './vocabulary.ts';
+import { type Vocabulary } from '@caption/core';
 
 export interface CaptionInput {
   image_id: string;

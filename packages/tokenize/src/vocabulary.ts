@@ -3,26 +3,7 @@
  * punctuation, `<pad>`=0 `<unk>`=1 `<start>`=2 `<end>`=3, then the top-k train words by count
  * (ties broken alphabetically, so the vocabulary never depends on row order).
  */
-import type { VocabularyRow } from '@caption/core';
-
-export const PAD = 0;
-export const UNK = 1;
-export const START = 2;
-export const END = 3;
-export const SPECIAL_TOKENS = ['<pad>', '<unk>', '<start>', '<end>'] as const;
-
-export interface Vocabulary {
-  tokens: string[];               // id -> token
-  counts: number[];               // train-split count per id (0 for special tokens)
-}
-
-/** The vocabulary as table rows (id, token, count), and back. */
-export const vocabularyRows = (v: Vocabulary): VocabularyRow[] => v.tokens.map((token, id) => ({ id, token, count: v.counts[id] }));
-
-export function vocabularyFromRows(rows: readonly VocabularyRow[]): Vocabulary {
-  const sorted = [...rows].sort((a, b) => a.id - b.id);
-  return { tokens: sorted.map((r) => r.token), counts: sorted.map((r) => r.count) };
-}
+import { END, SPECIAL_TOKENS, START, UNK, type Vocabulary } from '@caption/core';
 
 /** Text standardisation options (the TF / Hvass tutorials' choices). */
 export interface StandardizeOptions {
@@ -68,16 +49,4 @@ export function tokenIndex(vocab: Vocabulary): Map<string, number> {
 export function encodeWords(words: string[], index: Map<string, number>, maxLength: number): { ids: Int32Array; truncated: boolean } {
   const body = words.slice(0, maxLength - 2).map((w) => index.get(w) ?? UNK);
   return { ids: Int32Array.from([START, ...body, END]), truncated: words.length > maxLength - 2 };
-}
-
-/** ids -> text, stopping at <end>, skipping <start>/<pad>. */
-export function decodeIds(ids: ArrayLike<number>, vocab: Vocabulary): string {
-  const words: string[] = [];
-  for (let i = 0; i < ids.length; i++) {
-    const id = ids[i];
-    if (id === END) break;
-    if (id === START || id === PAD) continue;
-    words.push(vocab.tokens[id] ?? '<unk>');
-  }
-  return words.join(' ');
 }

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TokenizeParams } from '../src/params.ts';
 import { resolveMaxLength, tokenizeCaptions, type CaptionInput } from '../src/transform.ts';
-import { DEFAULT_STANDARDIZE, END, START, UNK, decodeIds, tokenIndex } from '../src/vocabulary.ts';
+import { DEFAULT_STANDARDIZE, tokenIndex } from '../src/vocabulary.ts';
+import { END, START, UNK, decodeIds } from '@caption/core';
 
 const P = (p: Partial<TokenizeParams>): TokenizeParams => ({ vocabSize: 100, minCount: 1, maxLength: 24, ...DEFAULT_STANDARDIZE, ...p });
 

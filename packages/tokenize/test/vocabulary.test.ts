@@ -1,9 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  DEFAULT_STANDARDIZE, END, PAD, SPECIAL_TOKENS, START, UNK, buildVocabulary, decodeIds, encodeWords, lengthPercentile, standardize,
-  tokenIndex, type StandardizeOptions, type Vocabulary,
-} from '../src/vocabulary.ts';
+import { DEFAULT_STANDARDIZE, buildVocabulary, encodeWords, lengthPercentile, standardize, tokenIndex, type StandardizeOptions } from '../src/vocabulary.ts';
+import { END, PAD, SPECIAL_TOKENS, START, UNK, decodeIds, type Vocabulary } from '@caption/core';
 
 const standardizeCases: [string, string, string[]][] = [
   ['lower-cases', 'A Dog RUNS', ['a', 'dog', 'runs']],

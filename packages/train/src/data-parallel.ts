@@ -7,9 +7,9 @@ import { tf } from '@caption/core/tf';
 import { byLength, groupImages, packBatch, splitGroup, type Batch, type ImageCaptions } from './batches.ts';
 import { flattenWeights, unflatten } from './flat-weights.ts';
 import type { TrainData } from './loop.ts';
-import type { CaptionModel, DropoutSeeds } from './models/index.ts';
 import type { ReplicaPool } from './replicas.ts';
 import { applyGradients, batchGradients, batchLoss, countTokens, type StepParams } from './step.ts';
+import { type CaptionModel, type DropoutSeeds } from '@caption/model';
 
 /**
  * One step over `parts` of a batch: replicas take parts 1.., this thread part 0 meanwhile; gradients are

@@ -11,8 +11,8 @@
 import type { ArtifactWriter, CheckpointFiles, Unit } from '@caption/core';
 import { catalog } from '@caption/core';
 import { tf } from '@caption/core/tf';
-import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './checkpoint.ts';
 import type { Resumed, TrainState } from './loop.ts';
+import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '@caption/model';
 
 const DIR = '.epochs';
 const EPOCH = /^epoch-(\d+)$/;

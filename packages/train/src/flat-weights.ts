@@ -1,6 +1,6 @@
 /** Model weights as one flat Float32Array (model.weights order): how weights and gradients cross threads. */
 import { tf } from '@caption/core/tf';
-import type { CaptionModel } from './models/index.ts';
+import { type CaptionModel } from '@caption/model';
 
 /** All weights as one array (model.weights order): what a replica is sent every step. */
 export function flattenWeights(model: CaptionModel): Float32Array {

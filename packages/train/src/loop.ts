@@ -9,14 +9,14 @@
 import { Rng, createProgress, deriveSeed, failpoint, type FeatureStore } from '@caption/core';
 import { tf, type TfBackend } from '@caption/core/tf';
 import { bucketByLength, byLength, groupImages, makeBatches, packBatch, splitGroup, type ImageCaptions } from './batches.ts';
-import { CiderD } from './cider-d.ts';
 import { estimateLossParallel, parallelStep } from './data-parallel.ts';
-import { DropoutSeeds, type CaptionModel, type CaptionModelConfig } from './models/index.ts';
 import type { TrainParams } from './params.ts';
 import { ReplicaPool } from './replicas.ts';
 import { greedyCider, referenceTokens, sampleGroup } from './scst.ts';
 import { batchLoss, countTokens, trainStep } from './step.ts';
 import { WeightAverage } from './weight-average.ts';
+import { CiderD } from '@caption/metrics';
+import { DropoutSeeds, type CaptionModel, type CaptionModelConfig } from '@caption/model';
 
 export { getBatchTensors } from './step.ts';
 

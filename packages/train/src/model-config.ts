@@ -1,7 +1,7 @@
 /** Train params -> the chosen decoder's model config (each architecture takes the sizes it has). */
 import { PipelineError } from '@caption/core';
-import type { CaptionModelConfig } from './models/index.ts';
 import type { TrainParams } from './params.ts';
+import { type CaptionModelConfig } from '@caption/model';
 
 export function modelConfig(params: TrainParams, featureShape: [number, number], vocabSize: number, maxLength: number): CaptionModelConfig {
   const common = { featureShape, vocabSize };

@@ -1,5 +1,5 @@
 /** train params: the decoder and how to fit it. */
-export const DECODERS = ['attention-gru', 'transformer', 'init-gru', 'merge-lstm'] as const;
+import { DECODERS } from '@caption/model/names';
 
 export interface TrainParams {
   decoder: (typeof DECODERS)[number]; // decoder architecture (one file each under src/models)

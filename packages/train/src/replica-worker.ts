@@ -6,8 +6,8 @@ import { parentPort } from 'node:worker_threads';
 import { initTf, tf } from '@caption/core/tf';
 import { assignWeights, concat } from './flat-weights.ts';
 import { batchGradients, batchLoss, countTokens } from './step.ts';
-import { createCaptionModel, DropoutSeeds, type CaptionModel } from './models/index.ts';
 import type { ReplicaInit, ReplicaResult, ReplicaTask } from './replicas.ts';
+import { createCaptionModel, DropoutSeeds, type CaptionModel } from '@caption/model';
 
 type Message = { type: 'init'; init: ReplicaInit } | { type: 'step' | 'loss'; task: ReplicaTask };
 

@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { PipelineError } from '@caption/core';
 import type { TfBackend } from '@caption/core/tf';
 import type { Batch } from './batches.ts';
-import type { CaptionModelConfig } from './models/index.ts';
+import { type CaptionModelConfig } from '@caption/model';
 
 /** What a replica needs for one part of a step. */
 export interface ReplicaTask {

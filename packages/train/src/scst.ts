@@ -8,11 +8,10 @@
  * decoding that produced them, where teacher forcing only ever saw reference prefixes.
  */
 import type { Rng } from '@caption/core';
-import { END, START } from '@caption/tokenize';
 import type { ImageCaptions } from './batches.ts';
-import { CiderD } from './cider-d.ts';
-import { greedyDecode, sampleDecode, type FeatureSource } from './decode.ts';
-import type { CaptionModel } from './models/index.ts';
+import { END, START } from '@caption/core';
+import { CiderD } from '@caption/metrics';
+import { type CaptionModel, greedyDecode, sampleDecode, type FeatureSource } from '@caption/model';
 
 /** An image's references as the scorer reads them: token ids without <start>/<end>. */
 export function referenceTokens(images: readonly ImageCaptions[]): Map<string, number[][]> {

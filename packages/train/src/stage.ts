@@ -3,20 +3,15 @@
  * `loss-curve.svg`. Every epoch is checkpointed in the artifact's `.partial` dir, so an interrupted run
  * continues where it stopped (`train.resume: auto`) and ends with the same weights.
  */
-import {
-  ArtifactWriter, artifactDir, canonicalJson, catalog, createLogger, deriveSeed, openStage, sha256,
-  type FeatureStore, type Manifest, type StageParamsFile, type TokenRow,
-} from '@caption/core';
+import { ArtifactWriter, artifactDir, canonicalJson, catalog, createLogger, deriveSeed, openStage, sha256, type FeatureStore, type Manifest, type StageParamsFile, type TokenRow, vocabularyFromRows } from '@caption/core';
 import { initTf } from '@caption/core/tf';
-import { vocabularyFromRows } from '@caption/tokenize';
 import type { ImageCaptions } from './batches.ts';
-import { encodeCheckpoint, type Checkpoint } from './checkpoint.ts';
 import { EpochCheckpoints } from './epoch-checkpoint.ts';
 import { createOptimizer, train } from './loop.ts';
 import { lossCurveSvg } from './loss-curve.ts';
 import { modelConfig } from './model-config.ts';
-import { createCaptionModel } from './models/index.ts';
 import type { TrainParams } from './params.ts';
+import { createCaptionModel, encodeCheckpoint, type Checkpoint } from '@caption/model';
 
 const log = createLogger('train');
 export const TRAIN_SCHEMA_VERSION = 3; // 3: training-log reward, dev_cider (self-critical epochs)

@@ -5,9 +5,8 @@
 import { type FeatureStore } from '@caption/core';
 import { tf } from '@caption/core/tf';
 import type { Batch } from './batches.ts';
-import { maskedCrossEntropy } from './loss.ts';
-import type { CaptionModel, DropoutSeeds } from './models/index.ts';
 import type { TrainParams } from './params.ts';
+import { type CaptionModel, type DropoutSeeds, maskedCrossEntropy } from '@caption/model';
 
 /** The train params a step reads. */
 export type StepParams = Pick<TrainParams, 'clipNorm' | 'labelSmoothing'>;

@@ -6,7 +6,7 @@
  * better than the raw weights at no training cost. It lives on the main thread: replicas only see live weights.
  */
 import { tf } from '@caption/core/tf';
-import type { CaptionModel } from './models/index.ts';
+import { type CaptionModel } from '@caption/model';
 
 export class WeightAverage {
   private constructor(readonly decay: number, private readonly averages: tf.Variable[]) {}

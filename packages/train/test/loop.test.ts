@@ -5,9 +5,9 @@ import { initTf, tf } from '@caption/core/tf';
 import type { ImageCaptions } from '../src/batches.ts';
 import { createOptimizer, estimateLoss, getBatchTensors, getLr, train, type TrainData } from '../src/loop.ts';
 import { makeBatches } from '../src/batches.ts';
-import { createCaptionModel } from '../src/models/index.ts';
 import { WeightAverage } from '../src/weight-average.ts';
 import type { TrainParams } from '../src/params.ts';
+import { createCaptionModel } from '@caption/model';
 
 const L = 4;
 const D = 6;

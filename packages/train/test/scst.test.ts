@@ -4,17 +4,14 @@
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FeatureStore, Rng, decodeFeatureShard, encodeFeatureShard } from '@caption/core';
+import { FeatureStore, Rng, decodeFeatureShard, encodeFeatureShard, END, START } from '@caption/core';
 import { initTf, tf } from '@caption/core/tf';
-import { END, START } from '@caption/tokenize';
-import { CiderD } from '../src/cider-d.ts';
-import { sampleDecode } from '../src/decode.ts';
-import { maskedCrossEntropy } from '../src/loss.ts';
 import { createOptimizer, train, type EpochLog, type TrainData } from '../src/loop.ts';
-import { createCaptionModel } from '../src/models/index.ts';
 import type { TrainParams } from '../src/params.ts';
 import { greedyCider, referenceTokens, sampleGroup } from '../src/scst.ts';
 import type { ImageCaptions } from '../src/batches.ts';
+import { CiderD } from '@caption/metrics';
+import { createCaptionModel, sampleDecode, maskedCrossEntropy } from '@caption/model';
 
 const [L, D, V] = [4, 6, 12];
 let store: FeatureStore;

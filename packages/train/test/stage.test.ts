@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runIngest } from '../../ingest/src/index.ts';
 import { runFeatures } from '../../features/src/index.ts';
-import { runTokenize } from '@caption/tokenize';
+import { runTokenize } from '../../tokenize/src/index.ts';
 import { readParquetRows } from '@caption/core';
 import { runUntilFailpoint } from '../../../test/helpers/kill.ts';
 import { runTrain } from '../src/stage.ts';

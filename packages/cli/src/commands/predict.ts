@@ -5,15 +5,14 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { PipelineError, artifactDir, catalog, createLogger } from '@caption/core';
+import { PipelineError, artifactDir, catalog, createLogger, decodeIds, type Vocabulary } from '@caption/core';
 import { initTf } from '@caption/core/tf';
-import { attentionGrid, attentionOverlay, beamDecode, evaluateParamsSchema, greedyDecode, type DecodedCaption } from '@caption/evaluate';
-import { decodeIds, type Vocabulary } from '@caption/tokenize';
-import { decodeCheckpoint } from '@caption/train';
+import { attentionGrid, attentionOverlay, evaluateParamsSchema } from '@caption/evaluate';
 import type { Command } from '../command.ts';
 import { rebuildBackbone, recordedFeatures } from '../predict/backbone.ts';
 import { computeFeatures } from '../predict/features.ts';
 import { expandPaths, openImages } from '../predict/images.ts';
+import { decodeCheckpoint, beamDecode, greedyDecode, type DecodedCaption } from '@caption/model';
 
 const log = createLogger('predict');
 const DEFAULTS = evaluateParamsSchema.properties;

@@ -2,8 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PipelineError } from '@caption/core';
-import { checkMetricVectors } from '@caption/evaluate';
 import type { Command } from '../command.ts';
+import { checkMetricVectors } from '@caption/metrics';
 
 /** Largest |computed - reference| accepted for any corpus or per-image score. */
 export const SCORE_TOLERANCE = 1e-6;

@@ -5,7 +5,8 @@
  */
 import { PipelineError } from '@caption/core';
 import { initTf } from '@caption/core/tf';
-import { BACKBONES, WEIGHTS_NOTE, loadBackbone, onnxEngine, tfjsEngine, type Backbone, type FeatureEngine, type FeaturesParams } from '@caption/features';
+import type { FeaturesParams } from '@caption/features/params';
+import { BACKBONES, WEIGHTS_NOTE, loadBackbone, onnxEngine, tfjsEngine, type Backbone, type FeatureEngine } from '@caption/backbones';
 
 /** What the checkpoint says about its features. */
 export interface RecordedFeatures {

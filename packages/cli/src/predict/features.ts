@@ -3,8 +3,8 @@
  * rounded to the stored dtype (float16 like the shards), so a caption here is the one evaluate would give.
  */
 import { fromFloat16Bits, toFloat16Bits } from '@caption/core';
-import { decodeImage, extractFeatures, type ImageRef } from '@caption/features';
 import type { RebuiltBackbone } from './backbone.ts';
+import { decodeImage, extractFeatures, type ImageRef } from '@caption/backbones';
 
 /** What the decoders read features from (`FeatureSource` of @caption/evaluate): [ids.length, L, D] row-major. */
 export interface InMemoryFeatures {

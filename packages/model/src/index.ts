@@ -1,0 +1,10 @@
+/**
+ * @caption/model: the caption decoders (one file each under decoders/), the registry that builds one from its
+ * config, the checkpoint codec, the training loss, and greedy, sampling and beam decoding.
+ */
+export { DECODERS, ATTENTION_DECODERS, type DecoderName } from './names.ts';
+export { createCaptionModel, DropoutSeeds, type CaptionModel, type CaptionModelConfig, type DecodeState, type ForwardOptions } from './registry.ts';
+export { encodeCheckpoint, decodeCheckpoint, CHECKPOINT_FORMAT, type Checkpoint } from './checkpoint.ts';
+export { maskedCrossEntropy } from './loss.ts';
+export { greedyDecode, sampleDecode, type DecodedCaption, type FeatureSource } from './decode.ts';
+export { beamDecode, type BeamOptions } from './beam.ts';
