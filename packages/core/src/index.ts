@@ -28,3 +28,4 @@ export { FeatureStore } from './io/feature-store.ts';
 export { IMAGE_EXTENSIONS, IMAGE_FORMAT_NAMES, IMAGE_FORMATS, isSupportedFormat, readImageBytes, sniffImageFormat } from './io/images.ts';
 export { createProgress, type Progress } from './progress.ts';
 export { PAD, UNK, START, END, SPECIAL_TOKENS, decodeIds, vocabularyRows, vocabularyFromRows, type Vocabulary } from './vocabulary.ts';
+export type { ParamsOf } from './config/schema-type.ts';

@@ -33,31 +33,19 @@ export function useProgressBar(stream: { isTTY?: boolean }, env: NodeJS.ProcessE
 
 export function createProgress(label: string, total: number, unit: string, opts: ProgressOptions = {}): Progress {
   const stream = opts.stream ?? process.stderr;
-  const now = opts.now ?? Date.now;
-  const started = now();
-  let done = 0;
-  let skipped = 0;
-  let extra = '';
-  let stopped = false;
-  const rate = () => (done - skipped) / Math.max((now() - started) / 1000, 1e-3);
-  const eta = () => {
-    const r = rate();
-    return r > 0 ? duration((total - done) / r) : '?';
-  };
-  const pct = () => (total > 0 ? Math.floor((100 * done) / total) : 100);
-  const note = () => (extra ? `, ${extra}` : '');
-
+  const c = counters(label, total, unit, opts.now ?? Date.now);
   // Two views of the same counters: a redrawn bar on a terminal, plain lines (at most every N s) in logs.
-  const view = useProgressBar(stream, opts.env) ? barView() : lineView();
+  const view = useProgressBar(stream, opts.env) ? barView(c, stream) : lineView(c, stream, opts.everySeconds ?? 15);
+  let stopped = false;
   return {
     tick(n = 1, x = '') {
-      done += n;
-      extra = x;
+      c.done += n;
+      c.extra = x;
       view.update();
     },
     skip(n) {
-      done += n;
-      skipped += n;
+      c.done += n;
+      c.skipped += n;
       view.update();
     },
     stop() {
@@ -66,31 +54,55 @@ export function createProgress(label: string, total: number, unit: string, opts:
       view.finish();
     },
   };
+}
 
-  function barView() {
-    const bar = new SingleBar({
-      format: `${label} [{bar}] {value}/{total} ${unit} ({percentage}%), {rate} ${unit}/s, ETA {eta_text}{note}`,
-      stream: stream as NodeJS.WriteStream,
-      hideCursor: true,
-    });
-    bar.start(total, 0, { rate: '0.0', eta_text: '?', note: '' });
-    const update = () => bar.update(done, { rate: rate().toFixed(1), eta_text: eta(), note: note() });
-    return { update, finish: () => (update(), bar.stop()) };
-  }
+/** What a progress display shows: the counts so far and what follows from them on the clock `now`. */
+function counters(label: string, total: number, unit: string, now: () => number) {
+  const c = {
+    label, total, unit, now,
+    started: now(),
+    done: 0,
+    skipped: 0,
+    extra: '',
+    rate: () => (c.done - c.skipped) / Math.max((now() - c.started) / 1000, 1e-3),
+    eta: () => {
+      const r = c.rate();
+      return r > 0 ? duration((total - c.done) / r) : '?';
+    },
+    pct: () => (total > 0 ? Math.floor((100 * c.done) / total) : 100),
+    note: () => (c.extra ? `, ${c.extra}` : ''),
+  };
+  return c;
+}
+type Counters = ReturnType<typeof counters>;
+type ProgressStream = NonNullable<ProgressOptions['stream']>;
 
-  function lineView() {
-    const every = (opts.everySeconds ?? 15) * 1000;
-    let last = started;
-    const write = (line: string) => stream.write(`${printable(line)}\n`);
-    return {
-      update() {
-        if (now() - last < every) return;
-        last = now();
-        write(`${label} ${done}/${total} ${unit} (${pct()}%), ${rate().toFixed(1)} ${unit}/s, ETA ${eta()}${note()}`);
-      },
-      finish: () => write(`${label} ${done}/${total} ${unit} (${pct()}%), ${rate().toFixed(1)} ${unit}/s, done in ${duration((now() - started) / 1000)}${note()}`),
-    };
-  }
+/** On a terminal: one bar, redrawn on every update. */
+function barView(c: Counters, stream: ProgressStream) {
+  const bar = new SingleBar({
+    format: `${c.label} [{bar}] {value}/{total} ${c.unit} ({percentage}%), {rate} ${c.unit}/s, ETA {eta_text}{note}`,
+    stream: stream as NodeJS.WriteStream,
+    hideCursor: true,
+  });
+  bar.start(c.total, 0, { rate: '0.0', eta_text: '?', note: '' });
+  const update = () => bar.update(c.done, { rate: c.rate().toFixed(1), eta_text: c.eta(), note: c.note() });
+  return { update, finish: () => (update(), bar.stop()) };
+}
+
+/** Anywhere else: a plain line at most every `everySeconds`, and a closing one. */
+function lineView(c: Counters, stream: ProgressStream, everySeconds: number) {
+  const every = everySeconds * 1000;
+  let last = c.started;
+  const write = (line: string) => stream.write(`${printable(line)}\n`);
+  const counts = () => `${c.label} ${c.done}/${c.total} ${c.unit} (${c.pct()}%), ${c.rate().toFixed(1)} ${c.unit}/s`;
+  return {
+    update() {
+      if (c.now() - last < every) return;
+      last = c.now();
+      write(`${counts()}, ETA ${c.eta()}${c.note()}`);
+    },
+    finish: () => write(`${counts()}, done in ${duration((c.now() - c.started) / 1000)}${c.note()}`),
+  };
 }
 
 /** 7.4s, 2m05s, 1h02m: short, fixed style for rates and ETAs. */

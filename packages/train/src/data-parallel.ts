@@ -6,7 +6,7 @@ import { deriveSeed } from '@caption/core';
 import { tf } from '@caption/core/tf';
 import { byLength, groupImages, packBatch, splitGroup, type Batch, type ImageCaptions } from './batches.ts';
 import { flattenWeights, unflatten } from './flat-weights.ts';
-import type { TrainData } from './loop.ts';
+import type { TrainData } from './state.ts';
 import type { ReplicaPool } from './replicas.ts';
 import { applyGradients, batchGradients, batchLoss, countTokens, type StepParams } from './step.ts';
 import { type CaptionModel, type DropoutSeeds } from '@caption/model';

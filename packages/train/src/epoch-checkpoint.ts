@@ -11,7 +11,7 @@
 import type { ArtifactWriter, CheckpointFiles, Unit } from '@caption/core';
 import { catalog } from '@caption/core';
 import { tf } from '@caption/core/tf';
-import type { Resumed, TrainState } from './loop.ts';
+import type { Resumed, TrainState } from './state.ts';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '@caption/model';
 
 const DIR = '.epochs';

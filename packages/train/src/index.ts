@@ -1,7 +1,10 @@
 export { runTrain, TRAIN_SCHEMA_VERSION } from './stage.ts';
 export { trainParamsSchema, type TrainParams } from './params.ts';
 export { makeBatches, packBatch, type Batch, type ImageCaptions } from './batches.ts';
-export { train, estimateLoss, createOptimizer, getLr, freshState, type EpochLog, type TrainState } from './loop.ts';
+export { train } from './loop.ts';
+export { estimateLoss } from './dev-loss.ts';
+export { createOptimizer, getLr } from './optimizer.ts';
+export { freshState, type EpochLog, type TrainState } from './state.ts';
 export { ReplicaPool } from './replicas.ts';
 export { modelConfig } from './model-config.ts';
 export { lossCurveSvg } from './loss-curve.ts';

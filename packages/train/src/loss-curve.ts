@@ -1,5 +1,5 @@
 /** The training log as a small self-contained SVG (deterministic bytes, opens in any browser). */
-import type { EpochLog } from './loop.ts';
+import type { EpochLog } from './state.ts';
 
 export function lossCurveSvg(history: EpochLog[], title: string): string {
   const W = 640, H = 360, L = 56, R = 16, T = 32, B = 40;

@@ -3,14 +3,18 @@
  * `loss-curve.svg`. Every epoch is checkpointed in the artifact's `.partial` dir, so an interrupted run
  * continues where it stopped (`train.resume: auto`) and ends with the same weights.
  */
-import { ArtifactWriter, artifactDir, canonicalJson, catalog, createLogger, deriveSeed, openStage, sha256, type FeatureStore, type Manifest, type StageParamsFile, type TokenRow, vocabularyFromRows } from '@caption/core';
+import { ArtifactWriter, artifactDir, canonicalJson, catalog, createLogger, deriveSeed, openStage, sha256, type Artifact, type FeatureStore, type Manifest, type StageParamsFile, type TokenRow, type Vocabulary, vocabularyFromRows } from '@caption/core';
 import { initTf } from '@caption/core/tf';
 import type { ImageCaptions } from './batches.ts';
+import { crossEntropyEpochs } from './cross-entropy.ts';
 import { EpochCheckpoints } from './epoch-checkpoint.ts';
-import { createOptimizer, train } from './loop.ts';
 import { lossCurveSvg } from './loss-curve.ts';
 import { modelConfig } from './model-config.ts';
+import { createOptimizer } from './optimizer.ts';
 import type { TrainParams } from './params.ts';
+import { selfCriticalEpochs } from './self-critical.ts';
+import { TrainSession } from './session.ts';
+import type { TrainData, TrainState } from './state.ts';
 import { createCaptionModel, encodeCheckpoint, type Checkpoint } from '@caption/model';
 
 const log = createLogger('train');
@@ -21,6 +25,48 @@ export async function runTrain(
   dirs = { features: artifactDir('features'), tokenize: artifactDir('tokenize'), out: artifactDir('train') },
 ): Promise<Manifest> {
   const { params } = p;
+  const inputs = await openInputs(params, dirs);
+  const seed = deriveSeed(p.seed, 'train');
+  const ckpt = buildCheckpoint(p, inputs, seed);
+  const optimizer = createOptimizer(params);
+  const upstream = { features: inputs.features.manifestHash, tokenize: inputs.tokens.manifestHash };
+  const writer = await ArtifactWriter.open(dirs.out, {
+    resumeKey: params.resume === 'auto' ? sha256(canonicalJson({ params, seed: p.seed, upstream })) : undefined,
+  });
+  const epochs = new EpochCheckpoints(writer, ckpt);
+  const resumed = writer.resumed ? await epochs.loadLatest(optimizer) : undefined;
+  if (resumed) log.info(`resuming after epoch ${resumed.state.epoch} (step ${resumed.state.step})`);
+
+  const session = await TrainSession.open({ model: ckpt.model, optimizer, data: inputs.data, params, seed, hooks: {
+    onEpoch: (s, improved, average) => epochs.save(optimizer, s, improved, average),
+    loadBest: () => epochs.loadBest(),
+    log: log.info,
+  } }, resumed);
+  try {
+    await crossEntropyEpochs(session);
+    await selfCriticalEpochs(session);
+    await session.restoreBest();
+  } finally {
+    await session.close();
+  }
+  optimizer.dispose();
+
+  await writeOutputs(writer, ckpt, session.state, `${p.pipeline}: ${params.decoder}`);
+  await epochs.remove();
+  return commit(writer, params, upstream, inputs, session.state);
+}
+
+interface Inputs {
+  backend: string;
+  features: Artifact;
+  tokens: Artifact;
+  vocabulary: Vocabulary;
+  data: TrainData;
+  maxLength: number;  // token ids in the longest caption
+}
+
+/** The features and tokenize artifacts, read: the vocabulary, each split's captions by image, the feature store. */
+async function openInputs(params: TrainParams, dirs: { features: string; tokenize: string }): Promise<Inputs> {
   const backend = await initTf(params.backend);
   const features = await openStage('features', dirs.features);
   const tokens = await openStage('tokenize', dirs.tokenize);
@@ -31,36 +77,31 @@ export async function runTrain(
   const maxLength = Number(tokens.manifest.rows.max_length ?? Math.max(...rows.map((r) => r.token_ids.length)));
   log.info(`${params.decoder} on tfjs/${backend}: ${data.train.length} train images, ${data.dev.length} dev images, ` +
     `features [${store.shape}], vocabulary ${vocabulary.tokens.length}`);
+  return { backend, features, tokens, vocabulary, data, maxLength };
+}
 
-  const seed = deriveSeed(p.seed, 'train');
-  const model = createCaptionModel(modelConfig(params, store.shape, vocabulary.tokens.length, maxLength), seed);
+/** A fresh model for these inputs, as the checkpoint it ends up in. */
+function buildCheckpoint(p: StageParamsFile<TrainParams>, inputs: Inputs, seed: number): Checkpoint {
+  const { features, vocabulary, data } = inputs;
+  const model = createCaptionModel(modelConfig(p.params, data.features.shape, vocabulary.tokens.length, inputs.maxLength), seed);
   // `caption predict` rebuilds the backbone from this: the features params (weights spec, cutLayer) and the
   // pipeline seed (it seeds `weights: random`) say how; the features extra (weights hash, engine) checks it.
-  const ckpt: Checkpoint = { model, vocabulary, extra: {
+  return { model, vocabulary, extra: {
     backbone: features.manifest.extra?.backbone, features: features.manifest.extra, featuresParams: features.manifest.params, seed: p.seed,
   } };
-  const optimizer = createOptimizer(params);
-  const upstream = { features: features.manifestHash, tokenize: tokens.manifestHash };
-  const writer = await ArtifactWriter.open(dirs.out, {
-    resumeKey: params.resume === 'auto' ? sha256(canonicalJson({ params, seed: p.seed, upstream })) : undefined,
-  });
-  const epochs = new EpochCheckpoints(writer, ckpt);
-  const resumed = writer.resumed ? await epochs.loadLatest(optimizer) : undefined;
-  if (resumed) log.info(`resuming after epoch ${resumed.state.epoch} (step ${resumed.state.step})`);
+}
 
-  const state = await train(model, optimizer, data, params, seed, {
-    onEpoch: (s, improved, average) => epochs.save(optimizer, s, improved, average),
-    loadBest: () => epochs.loadBest(),
-    log: log.info,
-  }, resumed);
-  optimizer.dispose();
-
+/** The checkpoint (the model holds the best epoch's weights by now), the training log and the loss curve. */
+async function writeOutputs(writer: ArtifactWriter, ckpt: Checkpoint, state: TrainState, title: string): Promise<void> {
   const history = state.history;
   await catalog.train.checkpoint.save(writer, await encodeCheckpoint(ckpt));
   // reward and dev_cider: self-critical epochs only (NaN on cross-entropy ones)
   await catalog.train.trainingLog.save(writer, history.map((h) => ({ ...h, reward: h.reward ?? NaN, dev_cider: h.dev_cider ?? NaN })));
-  await catalog.train.lossCurve.save(writer, lossCurveSvg(history, `${p.pipeline}: ${params.decoder}`));
-  await epochs.remove();
+  await catalog.train.lossCurve.save(writer, lossCurveSvg(history, title));
+}
+
+function commit(writer: ArtifactWriter, params: TrainParams, upstream: Record<string, string>, inputs: Inputs, state: TrainState): Promise<Manifest> {
+  const { history } = state;
   const best = history.find((h) => h.epoch === state.bestEpoch) ?? history.at(-1)!;
   return writer.commit({
     kind: catalog.train.kind,
@@ -69,8 +110,8 @@ export async function runTrain(
     createdBy: '@caption/train@0.1.0',
     params,
     upstream,
-    rows: { train_images: data.train.length, dev_images: data.dev.length, epochs: history.length, steps: state.step },
-    extra: { backend, bestEpoch: best.epoch, bestDevLoss: best.dev_loss, finalLoss: history.at(-1)!.loss },
+    rows: { train_images: inputs.data.train.length, dev_images: inputs.data.dev.length, epochs: history.length, steps: state.step },
+    extra: { backend: inputs.backend, bestEpoch: best.epoch, bestDevLoss: best.dev_loss, finalLoss: history.at(-1)!.loss },
   });
 }
 

@@ -1,9 +1,9 @@
 /**
  * Kernel fixes for the TF.js wasm backend (4.22):
  * - UnsortedSegmentSum is missing, and the gradient of `gather` (every embedding lookup) needs it.
- * - BatchMatMul with transposeA/transposeB runs 4-7x slower than the plain product, and dense-layer
- *   gradients use exactly those; transposing first with the wasm Transpose kernel and calling the plain
- *   kernel measured ~7x faster on the attention-GRU training step.
+ * - BatchMatMul with transposeA/transposeB runs several times slower than the plain product, and dense-layer
+ *   gradients use exactly those: transpose first with the wasm Transpose kernel, then call the plain kernel
+ *   (the gain: README, "Training speed").
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';

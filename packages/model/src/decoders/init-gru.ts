@@ -10,6 +10,9 @@
  */
 import { tf } from '@caption/core/tf';
 import { type DecodeState, type CaptionModel, initWeights } from '../model.ts';
+import {
+  type Spec, type Weights, dense, denseSpec, dropout, embedding, embeddingSpec, gruCell, gruSpec, meanPool, stackSteps, timeSteps,
+} from '../blocks.ts';
 
 export interface InitGruConfig {
   decoder: 'init-gru';
@@ -21,40 +24,42 @@ export interface InitGruConfig {
   dropout?: number;               // rate on the last GRU's output before the output dense (training only)
 }
 
-type Spec = Parameters<typeof initWeights>[1];
+// ---------------------------------------------------------------------------------------------- blocks
 
-export function createInitGru(config: InitGruConfig, seed: number): CaptionModel {
+/** The image as the initial state: features [K, L, D] -> mean over L -> tanh(dense) -> h0 [K, U] */
+const initialState = (w: Weights, features: tf.Tensor3D) => tf.tanh(dense(w, 'transfer_map', meanPool(features))) as tf.Tensor2D;
+
+/**
+ * One GRU layer under teacher forcing: the input projection is one product over all time steps, then only the
+ * recurrent product runs step by step from h0. x [B*T, in], h0 [B, U] -> outputs [B*T, U]
+ */
+function gruLayer(w: Weights, name: string, x: tf.Tensor2D, h0: tf.Tensor2D, B: number, T: number): tf.Tensor2D {
+  const columns = timeSteps(dense(w, name, x), B, T);                                        // T x [B, 3U]
+  let h = h0;
+  const outs: tf.Tensor2D[] = [];
+  for (let t = 0; t < T; t++) outs.push((h = gruCell(w, name, columns[t], h)));              // [B, U]
+  return stackSteps(outs);                                                                   // [B*T, U]
+}
+
+const layerName = (l: number) => `gru_${l}`;                                                 // l = 1..N
+
+// ---------------------------------------------------------------------------------------------- the model
+
+/** Every weight, in initWeights draw order. */
+function initGruSpec(config: InitGruConfig, N: number): Spec {
   const [, D] = config.featureShape;
   const { vocabSize: V, embedDim: E, units: U } = config;
+  return {
+    ...denseSpec('transfer_map', D, U), ...embeddingSpec('embedding', V, E),
+    ...Object.assign({}, ...Array.from({ length: N }, (_, i) => gruSpec(layerName(i + 1), i === 0 ? E : U, U))) as Spec,
+    ...denseSpec('output', U, V),
+  };
+}
+
+export function createInitGru(config: InitGruConfig, seed: number): CaptionModel {
+  const V = config.vocabSize;
   const N = config.layers ?? 3;
-  const gru = (l: number, inputs: number): Spec => ({
-    [`gru_${l}/kernel`]: [[inputs, 3 * U], 'glorot'], [`gru_${l}/recurrent_kernel`]: [[U, 3 * U], 'glorot'],
-    [`gru_${l}/bias`]: [[3 * U], 'zeros'], [`gru_${l}/recurrent_bias`]: [[3 * U], 'zeros'],
-  });
-  const w = initWeights(seed, {
-    'transfer_map/kernel': [[D, U], 'glorot'], 'transfer_map/bias': [[U], 'zeros'],
-    'embedding': [[V, E], 'uniform'],
-    ...Object.assign({}, ...Array.from({ length: N }, (_, i) => gru(i + 1, i === 0 ? E : U))) as Spec,
-    'output/kernel': [[U, V], 'glorot'], 'output/bias': [[V], 'zeros'],
-  });
-
-  const dense = (x: tf.Tensor2D, name: string) => tf.add(tf.matMul(x, w[`${name}/kernel`] as tf.Tensor2D), w[`${name}/bias`]) as tf.Tensor2D;
-
-  /** features [K, L, D] -> initial state [K, U] */
-  const initialState = (features: tf.Tensor3D) => tf.tanh(dense(tf.mean(features, 1) as tf.Tensor2D, 'transfer_map')) as tf.Tensor2D;
-
-  /** One GRU step of layer l from its input projection xz = x·W + b [B, 3U] and state h [B, U]. */
-  function cell(l: number, xz: tf.Tensor2D, h: tf.Tensor2D): tf.Tensor2D {
-    const hz = tf.add(tf.matMul(h, w[`gru_${l}/recurrent_kernel`] as tf.Tensor2D), w[`gru_${l}/recurrent_bias`]);
-    const [xZ, xR, xH] = tf.split(xz, 3, 1);
-    const [hZ, hR, hH] = tf.split(hz, 3, 1);
-    const z = tf.sigmoid(tf.add(xZ, hZ));
-    const r = tf.sigmoid(tf.add(xR, hR));
-    const cand = tf.tanh(tf.add(xH, tf.mul(r, hH)));                                // reset after the product
-    return tf.add(tf.mul(z, h), tf.mul(tf.sub(1, z), cand)) as tf.Tensor2D;         // [B, U]
-  }
-  const inputProjection = (x: tf.Tensor2D, l: number) =>
-    tf.add(tf.matMul(x, w[`gru_${l}/kernel`] as tf.Tensor2D), w[`gru_${l}/bias`]) as tf.Tensor2D;
+  const w = initWeights(seed, initGruSpec(config, N));
 
   return {
     config,
@@ -62,28 +67,25 @@ export function createInitGru(config: InitGruConfig, seed: number): CaptionModel
     forward(features, imageIndex, inputs, opts = {}) {
       const [B, T] = inputs.shape;
       // Captions of the same image share one image projection; gather expands it to the batch.
-      const h0 = tf.gather(initialState(features), imageIndex) as tf.Tensor2D;             // [B, U]
-      let x = tf.gather(w['embedding'], inputs.reshape([B * T])) as tf.Tensor2D;           // [B*T, E]
-      for (let l = 1; l <= N; l++) {
-        const columns = tf.unstack(inputProjection(x, l).reshape([B, T, 3 * U]), 1) as tf.Tensor2D[]; // T x [B, 3U]
-        let h = h0;
-        const outs: tf.Tensor2D[] = [];
-        for (let t = 0; t < T; t++) outs.push((h = cell(l, columns[t], h)));
-        x = tf.stack(outs, 1).reshape([B * T, U]) as tf.Tensor2D;                          // [B*T, U]
-      }
-      if (opts.dropout) x = opts.dropout.apply(x, config.dropout ?? 0);
-      return dense(x, 'output').reshape([B, T, V]) as tf.Tensor3D;                          // [B, T, V]
+      const h0 = tf.gather(initialState(w, features), imageIndex) as tf.Tensor2D;             // [B, U]
+      let x = embedding(w, 'embedding', inputs.reshape([B * T]));                             // [B*T, E]
+      for (let l = 1; l <= N; l++) x = gruLayer(w, layerName(l), x, h0, B, T);                 // [B*T, U]
+      x = dropout(x, opts.dropout, config.dropout ?? 0);
+      return dense(w, 'output', x).reshape([B, T, V]) as tf.Tensor3D;                          // [B, T, V]
     },
     start(features) {
-      const h0 = initialState(features);
+      const h0 = initialState(w, features);                                                   // [B, U]
       // one tensor per layer (not one shared object), so a caller may dispose each entry on its own
       return Object.fromEntries(Array.from({ length: N }, (_, i) => [`h${i + 1}`, i === 0 ? h0 : h0.clone()]));
     },
     next(state: DecodeState, tokens) {
-      let x = tf.gather(w['embedding'], tokens) as tf.Tensor2D;                             // [B, E]
+      let x = embedding(w, 'embedding', tokens);                                              // [B, E]
       const out: DecodeState = {};
-      for (let l = 1; l <= N; l++) x = (out[`h${l}`] = cell(l, inputProjection(x, l), state[`h${l}`] as tf.Tensor2D));
-      return { logits: dense(x, 'output'), state: out };
+      for (let l = 1; l <= N; l++) {
+        const name = layerName(l);
+        x = out[`h${l}`] = gruCell(w, name, dense(w, name, x), state[`h${l}`] as tf.Tensor2D); // [B, U]
+      }
+      return { logits: dense(w, 'output', x), state: out };                                   // [B, V]
     },
   };
 }
