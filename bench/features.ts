@@ -3,9 +3,10 @@
  * extraction throughput (sharp decode + resize overlapped with inference) on N real Flickr8k images
  * ($CAPTION_SHARED/datasets/flickr8k, or --dir). One line per figure: `<backbone> <engine> <value> img/s`.
  */
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { sha256 } from '../packages/core/src/index.ts';
 import { initTf } from '../packages/core/src/tf/runtime.ts';
 import { BACKBONES, decodeImage, extractFeatures, loadBackbone, onnxEngine, tfjsEngine, type FeatureEngine } from '../packages/backbones/src/index.ts';
 
@@ -26,7 +27,8 @@ if (!dataset) {
 }
 const imageDir = path.join(dataset, 'Flicker8k_Dataset');
 const files = readdirSync(imageDir).filter((f) => f.endsWith('.jpg')).sort().slice(0, Number(values.images));
-const images = files.map((f) => ({ image_id: f, sha256: f, file: path.join(imageDir, f) }));
+// the stage decodes only bytes whose sha256 matches ingest's record: hash them here (outside the timing) as ingest does
+const images = files.map((f) => ({ image_id: f, sha256: sha256(readFileSync(path.join(imageDir, f))), file: path.join(imageDir, f) }));
 const backend = await initTf();
 
 for (const id of values.backbones!.split(',') as (keyof typeof BACKBONES)[]) {
