@@ -3,8 +3,12 @@
  * `loss-curve.svg`. Every epoch is checkpointed in the artifact's `.partial` dir, so an interrupted run
  * continues where it stopped (`train.resume: auto`) and ends with the same weights.
  */
-import { ArtifactWriter, artifactDir, canonicalJson, catalog, createLogger, deriveSeed, openStage, sha256, type Artifact, type FeatureStore, type Manifest, type StageParamsFile, type TokenRow, type Vocabulary, vocabularyFromRows } from '@caption/core';
+import {
+  ArtifactWriter, artifactDir, canonicalJson, catalog, createLogger, deriveSeed, openStage, sha256, vocabularyFromRows,
+  type Artifact, type FeatureStore, type Manifest, type StageParamsFile, type TokenRow, type Vocabulary,
+} from '@caption/core';
 import { initTf } from '@caption/core/tf';
+import { createCaptionModel, encodeCheckpoint, type Checkpoint } from '@caption/model';
 import type { ImageCaptions } from './batches.ts';
 import { crossEntropyEpochs } from './cross-entropy.ts';
 import { EpochCheckpoints } from './epoch-checkpoint.ts';
@@ -15,7 +19,6 @@ import type { TrainParams } from './params.ts';
 import { selfCriticalEpochs } from './self-critical.ts';
 import { TrainSession } from './session.ts';
 import type { TrainData, TrainState } from './state.ts';
-import { createCaptionModel, encodeCheckpoint, type Checkpoint } from '@caption/model';
 
 const log = createLogger('train');
 export const TRAIN_SCHEMA_VERSION = 3; // 3: training-log reward, dev_cider (self-critical epochs)
