@@ -2,14 +2,16 @@
  * `loadBackbone`: a registry backbone + a weights source -> a TF.js extractor cut at the feature layer.
  *
  * Weights sources (`features.weights`):
+ * - `imagenet`: the official keras.applications file for the backbone (the no-top file where the cut allows),
+ *   fetched once into `$CAPTION_CACHE` and verified against the hash Keras pins (weights/fetch.ts), loaded into
+ *   the network built in code with Keras' layer names (architectures/) behind Keras' `preprocess_input`.
+ * - a Keras 2 .h5 weights file (keras.applications layout), loaded the same way.
  * - `pretrained`: the nsfwjs models (their model.json and weight shards are base64 JS modules in the npm
- *   package); inception_v3 / inception_v3_pooled / mobilenet_v2 only.
+ *   package); inception_v3 / inception_v3_pooled / mobilenet_v2 only, fed pixels in [0,1] as nsfwjs does.
  * - a TF.js LayersModel directory (model.json + shards; a path to its model.json works too), read with
  *   a file-system IOHandler; the backbone's input transform is inserted after its input, its input size
  *   fixed to the backbone's.
- * - a Keras 2 .h5 weights file (keras.applications layout) for the network built in code (efficientnet_b0,
- *   vgg16) or the nsfwjs topology (inception/mobilenet; layer names as in that model), loaded by layer name.
- * - `random`: seeded random weights (tests only; the metadata says so).
+ * - `random`: seeded random weights (tests only; the metadata says so), on the nsfwjs topology where there is one.
  * Paths are resolved against the repository root, `${VAR}` expanded (as data set paths are).
  *
  * Only the layers up to the cut need weights: a file may hold more (a classifier head), never less.
@@ -17,21 +19,24 @@
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { expandEnv, repoRoot, sha256 } from '@caption/core';
 import { tf } from '@caption/core/tf';
 import { efficientNetB0 } from './architectures/efficientnet.ts';
+import { inceptionV3 } from './architectures/inception-v3.ts';
 import { ChannelAffine } from './architectures/layers.ts';
+import { mobileNetV2 } from './architectures/mobilenet-v2.ts';
 import { vgg16 } from './architectures/vgg16.ts';
-import { WEIGHTS_NOTE, type Backbone } from './registry/index.ts';
+import { WEIGHTS_NOTE, type Backbone, type KerasWeightsFile } from './registry/index.ts';
 import { assignFromH5, assignRandom, weightedLayers } from './weights/assign.ts';
+import { fetchWeightsFile } from './weights/fetch.ts';
 import { openKerasH5 } from './weights/h5.ts';
-import { RANDOM_WEIGHTS_NOTE, randomWeight } from './weights/random.ts';
+import { nsfwjsModel } from './weights/nsfwjs.ts';
+import { RANDOM_WEIGHTS_NOTE } from './weights/random.ts';
 import { fileSystemHandler, MODEL_JSON, prepareTopology } from './weights/tfjs-dir.ts';
 
 export interface LoadBackboneOptions {
-  /** 'pretrained' (default), 'random', or a path: a Keras .h5 weights file or a TF.js model directory */
+  /** 'pretrained' (default), 'imagenet', 'random', or a path: a Keras .h5 weights file or a TF.js model directory */
   weights?: string;
   /** seed of `random` weights (the pipeline seed) */
   seed?: number;
@@ -43,12 +48,13 @@ export interface LoadedBackbone {
   extractor: tf.LayersModel;  // input [B, S, S, 3] RGB in [0,1] -> [B, h, w, D] or [B, D]
   weightsHash: string;        // sha256 identifying the weights (and topology) the features come from
   weightsNote: string;        // what the weights are, for shard metadata and the manifest
-  /** the backbone as loaded: the registry entry, with cutLayer/shape of this extractor (they differ only with a cutLayer override) */
+  /** the backbone as loaded: the registry entry, with cutLayer/shape of this extractor and the preprocessing of these weights */
   backbone: Backbone;
 }
 
 export type WeightsSource =
   | { kind: 'pretrained' }
+  | { kind: 'imagenet' }
   | { kind: 'random' }
   | { kind: 'h5'; file: string }
   | { kind: 'tfjs'; dir: string };
@@ -57,10 +63,10 @@ const HDF5_MAGIC = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a])
 
 /** What `features.weights` names; paths are resolved against the repository root. */
 export async function resolveWeightsSource(weights: string): Promise<WeightsSource> {
-  if (weights === 'pretrained' || weights === 'random') return { kind: weights };
+  if (weights === 'pretrained' || weights === 'random' || weights === 'imagenet') return { kind: weights };
   const p = path.resolve(repoRoot(), expandEnv(weights));
   if (!existsSync(p)) {
-    throw new Error(`features.weights: '${weights}' is not 'pretrained', 'random', or an existing Keras .h5 file / TF.js model directory (looked for ${p})`);
+    throw new Error(`features.weights: '${weights}' is not 'imagenet', 'pretrained', 'random', or an existing Keras .h5 file / TF.js model directory (looked for ${p})`);
   }
   if (statSync(p).isDirectory()) {
     if (!existsSync(path.join(p, MODEL_JSON))) throw new Error(`features.weights: directory ${p} has no ${MODEL_JSON} (expected a TF.js LayersModel directory)`);
@@ -79,41 +85,33 @@ export async function resolveWeightsSource(weights: string): Promise<WeightsSour
 }
 
 export async function loadBackbone(backbone: Backbone, opts: LoadBackboneOptions = {}): Promise<LoadedBackbone> {
-  const weights = opts.weights ?? 'pretrained';
   const seed = opts.seed ?? 0;
-  const source = await resolveWeightsSource(weights);
-  const architecture = backbone.architecture ?? 'nsfwjs';
-
+  const source = await resolveWeightsSource(opts.weights ?? 'pretrained');
   switch (source.kind) {
     case 'pretrained': {
-      if (!backbone.pretrained) {
-        throw new Error(`${backbone.id}: no pretrained weights ship offline; pass a Keras .h5 file or a TF.js model directory (features.weights), or 'random' for tests`);
+      if (!backbone.nsfwjs) {
+        throw new Error(`${backbone.id}: no pretrained weights ship offline; use 'imagenet' (downloaded once), a Keras .h5 file or a TF.js model directory (features.weights), or 'random' for tests`);
       }
       const { model, weightsHash } = await nsfwjsModel(backbone, 'pretrained', seed);
-      return { ...cut(model, backbone, opts.cutLayer), weightsHash, weightsNote: WEIGHTS_NOTE };
+      return { ...cut(model, asNsfwjs(backbone), opts.cutLayer), weightsHash, weightsNote: WEIGHTS_NOTE };
     }
     case 'random': {
-      if (architecture === 'nsfwjs') {
+      if (backbone.nsfwjs) {
         const { model, weightsHash } = await nsfwjsModel(backbone, 'random', seed);
-        return { ...cut(model, backbone, opts.cutLayer), weightsHash, weightsNote: RANDOM_WEIGHTS_NOTE };
+        return { ...cut(model, asNsfwjs(backbone), opts.cutLayer), weightsHash, weightsNote: RANDOM_WEIGHTS_NOTE };
       }
       const c = cut(buildArchitecture(backbone, opts.cutLayer), backbone, opts.cutLayer);
       // The preprocessing layers keep their fixed values (Normalization: the ImageNet statistics).
       const weightsHash = mix(assignRandom(weightedLayers(c.extractor), seed, (l) => l.getClassName() === 'Normalization'), c.extractor);
       return { ...c, weightsHash, weightsNote: RANDOM_WEIGHTS_NOTE };
     }
-    case 'h5': {
-      const h5 = await openKerasH5(source.file);
-      try {
-        const base = architecture === 'nsfwjs' ? (await nsfwjsModel(backbone, 'zeros', seed)).model : buildArchitecture(backbone, opts.cutLayer);
-        const c = cut(base, backbone, opts.cutLayer);
-        const { hash, used } = assignFromH5(weightedLayers(c.extractor), h5, `${backbone.id} (up to '${c.backbone.cutLayer}')`);
-        const version = h5.kerasVersion ? `, keras ${h5.kerasVersion}` : '';
-        return { ...c, weightsHash: mix(hash, c.extractor), weightsNote: `Keras h5 weights ${path.basename(source.file)} (${used} layers${version})` };
-      } finally {
-        h5.close();
-      }
+    case 'imagenet': {
+      const spec = imagenetFile(backbone, opts.cutLayer);
+      const fetched = await fetchWeightsFile(spec);
+      return loadH5(backbone, fetched.path, opts.cutLayer, `Keras ImageNet weights ${spec.file}`);
     }
+    case 'h5':
+      return loadH5(backbone, source.file, opts.cutLayer, `Keras h5 weights ${path.basename(source.file)}`);
     case 'tfjs': {
       const artifacts = await fileSystemHandler(source.dir).load!();
       const topology = prepareTopology(artifacts.modelTopology as object, backbone.inputSize, transformLayerJson(backbone));
@@ -123,6 +121,34 @@ export async function loadBackbone(backbone: Backbone, opts: LoadBackboneOptions
       return { ...cut(model, backbone, opts.cutLayer), weightsHash, weightsNote: `TF.js layers model ${path.basename(source.dir)}` };
     }
   }
+}
+
+/** The keras.applications file `imagenet` fetches: the no-top one unless the cut needs the classifier's layers. */
+export function imagenetFile(backbone: Backbone, cutOverride?: string): KerasWeightsFile {
+  const { notop, top, topLayers = [] } = backbone.imagenet;
+  const needsTop = topLayers.includes(cutOverride ?? backbone.pool?.from ?? backbone.cutLayer);
+  const file = needsTop ? top : notop ?? top;
+  if (!file) throw new Error(`${backbone.id}: no keras.applications weight file covers the cut`);
+  return file;
+}
+
+/** A Keras .h5 file into the network built in code, cut where asked. */
+async function loadH5(backbone: Backbone, file: string, cutOverride: string | undefined, note: string): Promise<LoadedBackbone> {
+  const h5 = await openKerasH5(file);
+  try {
+    const c = cut(buildArchitecture(backbone, cutOverride), backbone, cutOverride);
+    const { hash, used } = assignFromH5(weightedLayers(c.extractor), h5, `${backbone.id} (up to '${c.backbone.cutLayer}')`);
+    const version = h5.kerasVersion ? `, keras ${h5.kerasVersion}` : '';
+    return { ...c, weightsHash: mix(hash, c.extractor), weightsNote: `${note} (${used} layers${version})` };
+  } finally {
+    h5.close();
+  }
+}
+
+/** The backbone as its nsfwjs model sees images: pixels in [0,1], no input transform. */
+function asNsfwjs(backbone: Backbone): Backbone {
+  const { inputTransform: _, ...rest } = backbone;
+  return { ...rest, preprocessing: backbone.nsfwjs!.preprocessing };
 }
 
 /** The weights hash of a built network: its topology (as cut) and the hash of the assigned values. */
@@ -138,64 +164,20 @@ function transformLayerJson(backbone: Backbone) {
   return { class_name: ChannelAffine.className, config: { ...config, name: 'pipeline_input' } };
 }
 
+/** The network in code with Keras' layer names, built up to what the cut needs. */
 function buildArchitecture(backbone: Backbone, cutOverride?: string): tf.LayersModel {
   const stopAt = cutOverride ?? backbone.pool?.from ?? backbone.cutLayer;
+  const opts = { stopAt, inputTransform: backbone.inputTransform };
   switch (backbone.architecture) {
+    case 'mobilenet_v2':
+      return mobileNetV2(backbone.inputSize, opts);
+    case 'inception_v3':
+      return inceptionV3(backbone.inputSize, opts);
     case 'efficientnet_b0':
       return efficientNetB0(backbone.inputSize, { inputTransform: backbone.inputTransform });
     case 'vgg16':
-      return vgg16(backbone.inputSize, { stopAt, inputTransform: backbone.inputTransform });
-    default:
-      throw new Error(`${backbone.id}: architecture '${backbone.architecture}' is not built in code`);
+      return vgg16(backbone.inputSize, opts);
   }
-}
-
-/**
- * The nsfwjs model (topology + weight shards from the npm package): its own weights, seeded random ones,
- * or zeros (to be overwritten from an .h5 file).
- */
-async function nsfwjsModel(backbone: Backbone, weights: 'pretrained' | 'random' | 'zeros', seed: number): Promise<{ model: tf.LayersModel; weightsHash: string }> {
-  if (!backbone.nsfwjsDir) throw new Error(`${backbone.id}: no nsfwjs model`);
-  const require = createRequire(import.meta.url);
-  // `nsfwjs` resolves to dist/cjs/index.js; the model modules sit in dist/models/<name>/.
-  const dir = path.join(path.dirname(require.resolve('nsfwjs')), '..', 'models', backbone.nsfwjsDir);
-  const modelJson = require(path.join(dir, 'model.min.js')) as {
-    modelTopology: object;
-    weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
-  };
-  const modelTopology = prepareTopology(modelJson.modelTopology, backbone.inputSize);
-  let weightSpecs = modelJson.weightsManifest.flatMap((g) => g.weights);
-  let weightData: Buffer;
-  let weightsHash: string;
-  if (weights === 'pretrained') {
-    const shards = modelJson.weightsManifest.flatMap((g) =>
-      g.paths.map((p) => Buffer.from(require(path.join(dir, `${p}.min.js`)) as string, 'base64')),
-    );
-    weightData = Buffer.concat(shards);
-    weightsHash = sha256(Buffer.concat([Buffer.from(JSON.stringify(modelJson.modelTopology)), weightData]));
-  } else {
-    weightSpecs = weightSpecs.map(({ name, shape }) => ({ name, shape, dtype: 'float32' as const }));
-    const sizes = weightSpecs.map((s) => s.shape.reduce((a, b) => a * b, 1));
-    const all = new Float32Array(sizes.reduce((a, b) => a + b, 0));
-    if (weights === 'random') {
-      let at = 0;
-      weightSpecs.forEach((s, i) => {
-        const parts = s.name.split('/');
-        all.set(randomWeight(seed, parts.slice(0, -1).join('/'), parts[parts.length - 1], s.shape), at);
-        at += sizes[i];
-      });
-    }
-    weightData = Buffer.from(all.buffer);
-    weightsHash = createHash('sha256').update(`${backbone.nsfwjsDir} ${weights} seed ${seed}\n`).update(JSON.stringify(modelTopology)).update(weightData).digest('hex');
-  }
-  const model = await tf.loadLayersModel(
-    tf.io.fromMemory({
-      modelTopology,
-      weightSpecs,
-      weightData: weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength) as ArrayBuffer,
-    }),
-  );
-  return { model, weightsHash };
 }
 
 /**

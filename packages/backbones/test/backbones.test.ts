@@ -11,11 +11,14 @@
  * Relative, because feature magnitudes differ by orders between backbones (VGG16 fc2 values are large).
  */
 import { after, before, test } from 'node:test';
+import { readdirSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
 import assert from 'node:assert/strict';
 import { initTf } from '@caption/core/tf';
 import { BACKBONES, BACKBONE_IDS, type Backbone } from '../src/registry/index.ts';
 import { onnxEngine, tfjsEngine } from '../src/engines.ts';
-import { loadBackbone } from '../src/load.ts';
+import { imagenetFile, loadBackbone } from '../src/load.ts';
 import { RANDOM_WEIGHTS_NOTE } from '../src/weights/random.ts';
 import { demoImages, diffPerRow, pixels, tempRoot } from './helpers/fixtures.ts';
 
@@ -65,7 +68,7 @@ async function bothEngines(t: { diagnostic(m: string): void }, id: keyof typeof 
 test('registry: input size, cut layer, shape and preprocessing of every backbone', () => {
   const table = Object.fromEntries(BACKBONE_IDS.map((id) => {
     const b: Backbone = BACKBONES[id];
-    return [id, [b.inputSize, b.cutLayer, b.shape, b.pretrained === true]];
+    return [id, [b.inputSize, b.cutLayer, b.shape, b.nsfwjs !== undefined]];
   }));
   assert.deepEqual(table, {
     mobilenet_v2: [224, 'out_relu', [49, 1280], true],
@@ -76,7 +79,26 @@ test('registry: input size, cut layer, shape and preprocessing of every backbone
   });
   assert.match(BACKBONES.vgg16.preprocessing, /BGR/);
   assert.match(BACKBONES.efficientnet_b0.preprocessing, /Normalization/);
-  assert.match(BACKBONES.inception_v3.preprocessing, /x\/255/);
+  assert.match(BACKBONES.inception_v3.preprocessing, /x\*2 - 1 \(Keras preprocess_input mode='tf'/);
+  assert.match(BACKBONES.mobilenet_v2.preprocessing, /x\*2 - 1 \(Keras preprocess_input mode='tf'/);
+  assert.match(BACKBONES.mobilenet_v2.nsfwjs.preprocessing, /RGB, x\/255$/);
+});
+
+test('imagenet: the keras.applications file of each backbone, with the hash Keras pins', () => {
+  const files = Object.fromEntries(BACKBONE_IDS.map((id) => {
+    const f = imagenetFile(BACKBONES[id]);
+    return [id, [f.file, f.md5 ?? null]];
+  }));
+  assert.deepEqual(files, {
+    mobilenet_v2: ['mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5', null],
+    inception_v3: ['inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5', 'bcbd6486424b2319ff4ef7d526e38f63'],
+    inception_v3_pooled: ['inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5', 'bcbd6486424b2319ff4ef7d526e38f63'],
+    efficientnet_b0: ['efficientnetb0_notop.h5', '50bc09e76180e00e4465e1a485ddc09d'],
+    vgg16: ['vgg16_weights_tf_dim_ordering_tf_kernels.h5', '64373286793e3c8b2b4e3219cbf3544b'],
+  });
+  // a VGG16 cut in the convolutional part needs only the no-top file
+  assert.equal(imagenetFile(BACKBONES.vgg16, 'block5_pool').file, 'vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5');
+  for (const id of BACKBONE_IDS) assert.match(imagenetFile(BACKBONES[id]).url, /^https:\/\/storage\.googleapis\.com\/(tensorflow\/)?keras-applications\//);
 });
 
 test('efficientnet_b0 (random weights): [100, 1280] from both engines, ONNX matches TF.js', async (t) => {
@@ -113,11 +135,42 @@ test('cutLayer override: the feature shape follows the layer, on both engines', 
 
 test('pretrained weights for efficientnet_b0 / vgg16: a clear error', async () => {
   for (const id of ['efficientnet_b0', 'vgg16'] as const) {
-    await assert.rejects(loadBackbone(BACKBONES[id], { weights: 'pretrained' }), /no pretrained weights ship offline; pass a Keras \.h5 file or a TF\.js model directory/);
+    await assert.rejects(loadBackbone(BACKBONES[id], { weights: 'pretrained' }), /no pretrained weights ship offline; use 'imagenet' \(downloaded once\), a Keras \.h5 file or a TF\.js model directory/);
+  }
+});
+
+test('imagenet with no way to the weights host: every backbone fails fast, naming the URL, the file, its hash and where to put it', async () => {
+  const saved = { cache: process.env.CAPTION_CACHE, mirror: process.env.CAPTION_WEIGHTS_MIRROR };
+  const cache = await tempRoot('imagenet-offline-');
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve())); // a port nothing listens on: never the real host
+  process.env.CAPTION_CACHE = cache.dir;
+  process.env.CAPTION_WEIGHTS_MIRROR = `http://127.0.0.1:${port}/keras`;
+  try {
+    const started = Date.now();
+    await Promise.all(BACKBONE_IDS.map(async (id) => {
+      const f = imagenetFile(BACKBONES[id]);
+      const err = await loadBackbone(BACKBONES[id], { weights: 'imagenet' }).then(() => undefined, (e: Error) => e);
+      assert.ok(err, `${id}: loaded without weights`);
+      const message = err.message;
+      assert.ok(message.includes(f.url), `${id}: names the canonical URL: ${message}`);
+      assert.ok(message.includes(path.join(cache.dir, f.file)), `${id}: names where to put the file: ${message}`);
+      assert.ok(message.includes(f.md5 ?? 'Keras pins no hash for this file'), `${id}: names the hash: ${message}`);
+    }));
+    assert.ok(Date.now() - started < 30_000, `took ${Date.now() - started} ms`);
+    assert.deepEqual(readdirSync(cache.dir).filter((f) => !f.endsWith('.lock')), [], 'nothing half-written in the cache');
+  } finally {
+    for (const [k, v] of [['CAPTION_CACHE', saved.cache], ['CAPTION_WEIGHTS_MIRROR', saved.mirror]] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    await cache.cleanup();
   }
 });
 
 test('weights: an unknown value or a missing path, and a missing cut layer, are errors', async () => {
-  await assert.rejects(loadBackbone(BACKBONES.vgg16, { weights: 'imagenet' }), /'imagenet' is not 'pretrained', 'random', or an existing Keras \.h5 file/);
+  await assert.rejects(loadBackbone(BACKBONES.vgg16, { weights: 'imagenet.h5' }), /'imagenet\.h5' is not 'imagenet', 'pretrained', 'random', or an existing Keras \.h5 file/);
   await assert.rejects(loadBackbone(BACKBONES.efficientnet_b0, { weights: 'random', cutLayer: 'no_such_layer' }), /no layer 'no_such_layer' \(features\.cutLayer\)/);
 });

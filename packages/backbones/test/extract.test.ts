@@ -6,7 +6,7 @@ import { tfjsEngine } from '../src/engines.ts';
 import { extractFeatures, type FeatureBatch, type ImageRef } from '../src/extract.ts';
 
 const S = 4;
-const backbone: Backbone = { id: 'tiny', inputSize: S, cutLayer: 'conv', shape: [S * S, 2], nsfwjsDir: '-', preprocessing: 'test' };
+const backbone: Backbone = { id: 'tiny', inputSize: S, cutLayer: 'conv', shape: [S * S, 2], architecture: 'vgg16', imagenet: {}, preprocessing: 'test' };
 let extractor: tf.LayersModel;
 
 before(async () => {

@@ -75,10 +75,13 @@ test('TF.js model directory: model.json + 2 weight shards -> cut at out_relu (no
   assert.ok(!loaded.extractor.layers.some((l) => l.name === 'predictions'), 'the head is cut off');
 
   const px = await pixels(files, 224);
+  // a directory model is a Keras MobileNetV2: the loader puts Keras' preprocess_input (2x - 1) in front of it
+  assert.equal(loaded.extractor.layers[1].name, 'pipeline_input');
+  const keras = Float32Array.from(px, (v) => v * 2 - 1);
   const reference = tf.model({ inputs: model.inputs, outputs: model.getLayer('out_relu').output as tf.SymbolicTensor });
-  assert.deepEqual(predict(loaded.extractor, px, 2, 224), predict(reference, px, 2, 224));
+  assert.deepEqual(predict(loaded.extractor, px, 2, 224), predict(reference, keras, 2, 224));
   const onnx = await onnxEngine(loaded.extractor, loaded.backbone, loaded.weightsHash);
-  const d = diffPerRow(await onnx.run(px, 2), predict(reference, px, 2, 224), 2);
+  const d = diffPerRow(await onnx.run(px, 2), predict(reference, keras, 2, 224), 2);
   onnx.dispose();
   t.diagnostic(`onnx vs tfjs: ${d.map((x) => x.rel.toExponential(1)).join(', ')}`);
   assert.ok(d.every((x) => x.maxRef > 0 && x.rel <= 1e-4));
@@ -87,7 +90,7 @@ test('TF.js model directory: model.json + 2 weight shards -> cut at out_relu (no
   const resaved = path.join(root.dir, 'resaved');
   await loaded.extractor.save(fileSystemHandler(resaved));
   const again = await loadBackbone(BACKBONES.mobilenet_v2, { weights: resaved });
-  assert.deepEqual(predict(again.extractor, px, 2, 224), predict(reference, px, 2, 224));
+  assert.deepEqual(predict(again.extractor, px, 2, 224), predict(reference, keras, 2, 224));
 
   // model.json given directly, and a cut layer override
   const early = await loadBackbone(BACKBONES.mobilenet_v2, { weights: path.join(dir, 'model.json'), cutLayer: 'conv2' });

@@ -6,7 +6,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import {
-  PipelineError, STAGES, canonicalJson, expandEnv, fingerprintDirectory, paramsFile, repoRoot, sha256File, validateYaml,
+  PipelineError, STAGES, canonicalJson, expandEnv, fingerprintDirectory, paramsFile, parseYaml, repoRoot, sha256File, validateYaml,
   type StageName, type StageParamsFile,
 } from '@caption/core';
 import { ingestParamsSchema, type IngestParams } from '@caption/ingest/params';
@@ -14,6 +14,8 @@ import { featuresParamsSchema } from '@caption/features/params';
 import { tokenizeParamsSchema } from '@caption/tokenize/params';
 import { trainParamsSchema } from '@caption/train/params';
 import { evaluateParamsSchema } from '@caption/evaluate/params';
+import { NAMED_WEIGHTS } from '@caption/backbones/registry';
+import { applyImportedCheckpoint } from './imported-checkpoint.ts';
 import { applyVariant, expandMatrix, matrixSchema, paramPaths, type Matrix, type Variant } from './matrix.ts';
 
 const topLevelSchema = {
@@ -59,17 +61,18 @@ export type ResolvedPipeline = {
  */
 export async function resolvePipeline(file: string, variant?: Variant): Promise<ResolvedPipeline> {
   if (!existsSync(file)) throw new PipelineError('usage', `pipeline file not found: ${file}`);
-  const validated = validateYaml<Record<string, unknown> & { name: string; seed: number; matrix?: Matrix }>(
-    await readFile(file, 'utf8'), path.relative(process.cwd(), file) || file, pipelineSchema,
-  );
+  const text = await readFile(file, 'utf8');
+  const shown = path.relative(process.cwd(), file) || file;
+  const validated = validateYaml<Record<string, unknown> & { name: string; seed: number; matrix?: Matrix }>(text, shown, pipelineSchema);
   const config = variant ? applyVariant(validated, variant) : validated;
   const out = { name: config.name, seed: config.seed, file } as ResolvedPipeline;
   if (validated.matrix) out.matrix = validated.matrix;
   if (variant) out.variant = variant;
   for (const stage of STAGES) out[stage] = { pipeline: config.name, seed: config.seed, params: config[stage] };
+  await applyImportedCheckpoint(out, parseYaml(text, shown) as Record<string, unknown>, shown);
   out.ingest.inputs = await datasetInputs(config.ingest as IngestParams);
-  const weights = (config.features as { weights?: string }).weights;
-  if (weights && weights !== 'pretrained' && weights !== 'random') out.features.inputs = await fileInputs(weights, 'features.weights');
+  const weights = (out.features.params as { weights?: string }).weights;
+  if (weights && !NAMED_WEIGHTS.includes(weights)) out.features.inputs = await fileInputs(weights, 'features.weights');
   return out;
 }
 

@@ -12,7 +12,7 @@ export { failpoint, writeFileAtomic, commitDirectory, recoverDirectory } from '.
 export { cached, cacheDir } from './io/cache.ts';
 export { verifyBytes, verifyFile, checkFile, corruptArtifact, displayPath, RESTORE_HINT, type Corruption } from './io/verify.ts';
 export { TableDataset, JsonDataset, TextDataset, tableOf, type Dataset, type RowOf, type TableSchema, type ColumnType } from './io/datasets.ts';
-export { CheckpointDataset, CHECKPOINT_FILES, type CheckpointFiles } from './io/checkpoint.ts';
+export { CheckpointDataset, CHECKPOINT_FILES, checkpointDigest, checkpointDirOf, type CheckpointFiles } from './io/checkpoint.ts';
 export { FeatureShardsDataset, type ShardProgress } from './io/feature-shards.ts';
 export * from './catalog.ts';
 export { acquireLock, withLock, describeHolder, lockFile, LOCK_TOKEN_ENV, type LockHolder, type WorkspaceLock } from './lock.ts';
@@ -20,7 +20,7 @@ export { MANIFEST_FILE, type Manifest, type ManifestDraft, type FileEntry } from
 export * from './io/tables.ts';
 export * from './io/features.ts';
 export { toFloat16Bits, fromFloat16Bits } from './io/float16.ts';
-export { validateYaml } from './config/validate.ts';
+export { parseYaml, validateYaml } from './config/validate.ts';
 export { expandEnv } from './config/env.ts';
 export { fingerprintDirectory } from './config/fingerprint.ts';
 export { isInside, outsideDetail, resolveUnder, type Resolved } from './config/data-dir.ts';

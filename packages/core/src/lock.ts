@@ -40,13 +40,14 @@ export interface AcquireOptions {
   runId: string;
   wait?: boolean;                               // default true
   root?: string;
+  file?: string;                                // the lock file (default: the workspace lock, lockFile(root))
   pollMs?: number;
   onWait?: (holder: LockHolder) => void;        // called once, when the first wait begins
 }
 
 /** Take the workspace lock, waiting for (or failing on) a live holder, taking over a dead one's. */
 export async function acquireLock(opts: AcquireOptions): Promise<WorkspaceLock> {
-  const file = lockFile(opts.root);
+  const file = opts.file ?? lockFile(opts.root);
   await mkdir(path.dirname(file), { recursive: true });
   const holder: LockHolder = {
     token: randomBytes(12).toString('hex'), runId: opts.runId, pid: process.pid, host: os.hostname(),
@@ -88,7 +89,8 @@ export async function acquireLock(opts: AcquireOptions): Promise<WorkspaceLock> 
  */
 export async function withLock<T>(runId: string, fn: () => Promise<T>, opts: Omit<AcquireOptions, 'runId'> = {}): Promise<T> {
   const token = process.env[LOCK_TOKEN_ENV];
-  const current = existsSync(lockFile(opts.root)) ? await readHolder(lockFile(opts.root)) : undefined;
+  const file = opts.file ?? lockFile(opts.root);
+  const current = existsSync(file) ? await readHolder(file) : undefined;
   if (token && current?.token === token && holderAlive(current)) return fn();
   const lock = await acquireLock({ runId, ...opts });
   try {

@@ -57,10 +57,26 @@ async function readInputs(dirs: { ingest: string; features: string; train: strin
   const captions = await catalog.ingest.captions.load(ingest);
   const store = await catalog.features.shards.loadStore(features);
   const ckpt = decodeCheckpoint(await catalog.train.checkpoint.load(trained), trained.file(catalog.train.checkpoint.name));
+  checkSameFeatures(features.manifest.extra ?? {}, ckpt.extra.features as Record<string, unknown> | undefined);
   const lossCurveSvg = trained.has(catalog.train.lossCurve.name) ? await catalog.train.lossCurve.load(trained) : undefined;
   return { ingest, features, trained, captions, store, ckpt, lossCurveSvg, images: await imageFiles(ingest) };
 }
 type Inputs = Awaited<ReturnType<typeof readInputs>>;
+
+/**
+ * The features must come from the network the checkpoint was trained on (same weights, cut and preprocessing):
+ * a checkpoint scored on another data set (`train.checkpoint`) gets that data set's features from it, and a
+ * mismatch would give captions of the wrong inputs, silently. Checkpoints that do not record it are not checked.
+ */
+function checkSameFeatures(features: Record<string, unknown>, trainedOn: Record<string, unknown> | undefined): void {
+  if (!trainedOn) return;
+  for (const key of ['backbone', 'weights_sha256', 'cut_layer', 'preprocessing', 'shape']) {
+    if (JSON.stringify(features[key]) !== JSON.stringify(trainedOn[key])) {
+      throw new PipelineError('input', `the checkpoint was trained on features with ${key} ${JSON.stringify(trainedOn[key])}, ` +
+        `these features have ${JSON.stringify(features[key])}: extract them with the checkpoint's features params`);
+    }
+  }
+}
 
 /** The split's images that have features, each with its reference captions (in caption order), and their ids sorted. */
 function referencesOf({ captions, store }: Inputs, split: EvaluateParams['split']): { references: Map<string, string[]>; imageIds: string[] } {

@@ -8,7 +8,8 @@ export const featuresParamsSchema = {
   default: {},
   properties: {
     backbone: { enum: BACKBONE_IDS, default: 'mobilenet_v2' },                  // see backbones.ts for input size, cut layer and output shape
-    weights: { type: 'string', minLength: 1, default: 'pretrained' },           // 'pretrained' (the nsfwjs models: inception_v3*, mobilenet_v2),
+    weights: { type: 'string', minLength: 1, default: 'pretrained' },           // 'imagenet' (the keras.applications file, fetched once into $CAPTION_CACHE),
+                                                                                // 'pretrained' (the nsfwjs models: inception_v3*, mobilenet_v2),
                                                                                 // 'random' (seeded by the pipeline seed; tests only), or a path (repo-relative,
                                                                                 // ${VAR} expanded): a Keras .h5 weights file or a TF.js model directory
     cutLayer: { type: 'string', minLength: 1 },                                 // cut at this layer instead of the backbone's (the feature shape follows it)

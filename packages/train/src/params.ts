@@ -7,6 +7,8 @@ export const trainParamsSchema = {
   additionalProperties: false,
   default: {},
   properties: {
+    checkpoint: { type: 'string', minLength: 1 },                               // score this trained checkpoint instead of training one: a train artifact or its
+                                                                                // checkpoint/ directory (repo-relative, ${VAR} expanded); no other train params then
     decoder: { enum: DECODERS, default: 'attention-gru' },                      // decoder architecture (one file each in @caption/model)
     epochs: { type: 'integer', minimum: 1, default: 10 },                       // max passes over the train captions
     batchSize: { type: 'integer', minimum: 1, default: 64 },                    // captions per step (whole images: all captions of an image go together)

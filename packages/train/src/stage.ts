@@ -12,6 +12,7 @@ import { createCaptionModel, encodeCheckpoint, type Checkpoint } from '@caption/
 import type { ImageCaptions } from './batches.ts';
 import { crossEntropyEpochs } from './cross-entropy.ts';
 import { EpochCheckpoints } from './epoch-checkpoint.ts';
+import { importCheckpoint } from './import-checkpoint.ts';
 import { lossCurveSvg } from './loss-curve.ts';
 import { modelConfig } from './model-config.ts';
 import { createOptimizer } from './optimizer.ts';
@@ -28,6 +29,7 @@ export async function runTrain(
   dirs = { features: artifactDir('features'), tokenize: artifactDir('tokenize'), out: artifactDir('train') },
 ): Promise<Manifest> {
   const { params } = p;
+  if (params.checkpoint) return importCheckpoint(p, dirs.out, TRAIN_SCHEMA_VERSION);
   const inputs = await openInputs(params, dirs);
   const seed = deriveSeed(p.seed, 'train');
   const ckpt = buildCheckpoint(p, inputs, seed);

@@ -1,8 +1,9 @@
 /**
- * Backbone registry: one file per backbone. Weights (`features.weights`, see ../load.ts): `pretrained` = the
- * Keras models shipped inside the `nsfwjs` npm package (MIT; ImageNet-initialised, then fine-tuned for 5-class
- * NSFW classification and uint8-quantised: real CNN features, but not plain ImageNet weights; reports say so),
- * for inception_v3 and mobilenet_v2 only; a Keras .h5 weights file or a TF.js model directory; or `random` (tests
+ * Backbone registry: one file per backbone. Weights (`features.weights`, see ../load.ts): `imagenet` = the
+ * official keras.applications file, downloaded once into a verified cache; `pretrained` = the Keras models
+ * shipped inside the `nsfwjs` npm package (MIT; ImageNet-initialised, then fine-tuned for 5-class NSFW
+ * classification and uint8-quantised: real CNN features, but not plain ImageNet weights; reports say so), for
+ * inception_v3 and mobilenet_v2 only; a Keras .h5 weights file or a TF.js model directory; or `random` (tests
  * only). No TF.js behind this module: the pipeline schema imports it.
  */
 import { mobilenetV2 } from './mobilenet-v2.ts';
@@ -12,7 +13,10 @@ import { efficientnetB0 } from './efficientnet-b0.ts';
 import { vgg16 } from './vgg16.ts';
 import type { Backbone } from './backbone.ts';
 
-export { RESIZE, WEIGHTS_NOTE, type Architecture, type Backbone } from './backbone.ts';
+export { RESIZE, WEIGHTS_NOTE, type Architecture, type Backbone, type KerasWeightsFile } from './backbone.ts';
+
+/** The weights `features.weights` names by word; anything else is a path. */
+export const NAMED_WEIGHTS: readonly string[] = ['imagenet', 'pretrained', 'random'];
 
 export const BACKBONES = {
   mobilenet_v2: mobilenetV2,

@@ -1,6 +1,7 @@
 /**
- * Putting weights into a built network, layer by layer, by Keras layer name: from a Keras .h5 file
- * (checked completely, names and shapes, before any data is read) or from the seeded random generator.
+ * Putting weights into a built network, layer by layer: from a Keras .h5 file (by Keras layer name, or by
+ * topological order as Keras' load_weights does when the names differ; checked completely, names and
+ * shapes, before any data is read) or from the seeded random generator.
  * The weights hash is computed from the values as they are assigned.
  */
 import { createHash } from 'node:crypto';
@@ -79,14 +80,85 @@ export function assignRandom(layers: Layer[], seed: number, keep: (l: Layer) => 
   return a.digest();
 }
 
+type Plan = { layer: Layer; sources: (H5Weight | undefined)[] };
+
 /**
- * Assign every weight of `layers` from a Keras h5 file: each layer by name; within a layer by weight name
- * (`kernel`, `bias`, `gamma`, ..., Keras 1's `_W`/`_b` too), or, when the names do not say, in order (as
- * Keras' own load_weights does); shapes must match exactly. Every layer is checked before data is read.
- * Layers in the file the network does not have (a classifier head, layers past the cut) are ignored.
+ * Which stored weight goes to which weight of `layer` (`stored`: the weights of file layer `fileLayer`): by
+ * weight name (`kernel`, `bias`, `gamma`, ..., Keras 1's `_W`/`_b` too), or, when the names do not say, in
+ * order; then shapes must match exactly. Returns the sources, or what does not fit (`what` names the layer
+ * in the messages: `layer` before a weight's shape, `kind` before the weight names).
  */
-export function assignFromH5(layers: Layer[], h5: KerasH5, network: string): { hash: string; used: number } {
-  const plans: { layer: Layer; sources: (H5Weight | undefined)[] }[] = [];
+function planLayer(layer: Layer, stored: H5Weight[], fileLayer: string, what: { layer: string; kind: string }): { sources: (H5Weight | undefined)[] } | { problems: string[] } {
+  const vars = layer.weights;
+  const want = vars.map(variableKey);
+  const have = stored.map((w) => h5WeightKey(fileLayer, w.name));
+  let sources: (H5Weight | undefined)[];
+  const byName = new Map(have.map((k, i) => [k, stored[i]]));
+  const named = byName.size === have.length &&
+    have.every((k) => want.includes(k)) &&
+    want.every((k) => byName.has(k) || OPTIONAL.has(k));
+  if (named) sources = want.map((k) => byName.get(k));
+  else if (have.length === want.length && !(have.every((k) => KNOWN.has(k)) && want.every((k) => KNOWN.has(k)))) sources = stored;
+  else return { problems: [`${what.kind} has weights [${stored.map((w) => w.name).join(', ')}] in the file; the network needs [${want.join(', ')}]`] };
+  const problems: string[] = [];
+  sources.forEach((src, i) => {
+    if (!src) return;
+    const need = vars[i].shape as number[];
+    if (src.shape.length !== need.length || src.shape.some((d, j) => d !== need[j])) {
+      problems.push(`${what.layer} weight '${src.name}' has shape [${src.shape.join(', ')}]; the network needs ${want[i]} [${need.join(', ')}]`);
+    }
+  });
+  return problems.length ? { problems } : { sources };
+}
+
+/**
+ * Assign every weight of `layers` from a Keras h5 file, every layer checked before data is read.
+ *
+ * By name first: each layer from the file's layer of the same name (weights matched as `planLayer` does);
+ * layers in the file the network does not have (a classifier head, layers past the cut) are ignored.
+ *
+ * When some of the network's layers are not in the file by name (a file saved by another Keras, whose
+ * automatic names were numbered differently: `conv2d_1` for today's `conv2d`), by topological order, as
+ * Keras' own `model.load_weights(path)` does: the file's layers that have weights, in `layer_names` order,
+ * paired one to one with `layers` (the network's weighted layers in model.layers order). The file may hold
+ * more layers after those (a notop file and a network cut earlier, or a file with the classifier); every
+ * pair must fit. When neither way fits, the error says why for both (the layers missing by name first when
+ * only a few are and the others fit).
+ */
+export function assignFromH5(layers: Layer[], h5: KerasH5, network: string): { hash: string; used: number; by: 'name' | 'order' } {
+  const byName = planByName(layers, h5);
+  let plans: Plan[];
+  let by: 'name' | 'order' = 'name';
+  if (!byName.missing.length) {
+    if (byName.problems.length) throw new Error(`${h5.file}: does not fit ${network}: ${byName.problems.join('; ')}`);
+    plans = byName.plans;
+  } else {
+    const order = planByOrder(layers, h5);
+    if ('problem' in order) {
+      const found = layers.length - byName.missing.length;
+      const orderMsg = `by topological order (as Keras' load_weights pairs layers): ${order.problem}`;
+      // a few layers missing and the rest fitting: the file is this network's, short of those layers
+      const nearlyByName = !byName.problems.length && found * 2 > layers.length;
+      const msg = nearlyByName
+        ? `${missingMessage(byName.missing, h5, network)}; ${orderMsg}`
+        : `its layer names are not the network's (${found} of the ${layers.length} weighted layers have a namesake in the file${byName.problems.length ? ' and not all of those fit' : ''}; no '${byName.missing[0]}'); ${orderMsg}`;
+      throw new Error(`${h5.file}: does not fit ${network}: ${msg}`);
+    }
+    plans = order.plans;
+    by = 'order';
+  }
+
+  const a = new Assigner();
+  for (const { layer, sources } of plans) {
+    const now = sources.some((s) => !s) ? current(layer) : [];
+    a.add(layer, sources.map((s, i) => (s ? s.read() : now[i])));
+  }
+  return { hash: a.digest(), used: plans.length, by };
+}
+
+/** Each layer from the file's layer of its name: the plans, the layers the file lacks, what does not fit. */
+function planByName(layers: Layer[], h5: KerasH5): { plans: Plan[]; missing: string[]; problems: string[] } {
+  const plans: Plan[] = [];
   const missing: string[] = [];
   const problems: string[] = [];
   for (const layer of layers) {
@@ -95,39 +167,36 @@ export function assignFromH5(layers: Layer[], h5: KerasH5, network: string): { h
       missing.push(layer.name);
       continue;
     }
-    const vars = layer.weights;
-    const want = vars.map(variableKey);
-    const have = stored.map((w) => h5WeightKey(layer.name, w.name));
-    let sources: (H5Weight | undefined)[];
-    const byName = new Map(have.map((k, i) => [k, stored[i]]));
-    const named = byName.size === have.length &&
-      have.every((k) => want.includes(k)) &&
-      want.every((k) => byName.has(k) || OPTIONAL.has(k));
-    if (named) sources = want.map((k) => byName.get(k));
-    else if (have.length === want.length && !(have.every((k) => KNOWN.has(k)) && want.every((k) => KNOWN.has(k)))) sources = stored;
-    else {
-      problems.push(`layer '${layer.name}' (${layer.getClassName()}) has weights [${stored.map((w) => w.name).join(', ')}] in the file; the network needs [${want.join(', ')}]`);
-      continue;
-    }
-    sources.forEach((src, i) => {
-      if (!src) return;
-      const need = vars[i].shape as number[];
-      if (src.shape.length !== need.length || src.shape.some((d, j) => d !== need[j])) {
-        problems.push(`layer '${layer.name}' weight '${src.name}' has shape [${src.shape.join(', ')}]; the network needs ${want[i]} [${need.join(', ')}]`);
-      }
-    });
-    plans.push({ layer, sources });
+    const p = planLayer(layer, stored, layer.name, { layer: `layer '${layer.name}'`, kind: `layer '${layer.name}' (${layer.getClassName()})` });
+    if ('problems' in p) problems.push(...p.problems);
+    else plans.push({ layer, sources: p.sources });
   }
-  if (missing.length) {
-    const shown = missing.slice(0, 8).map((m) => `'${m}'`).join(', ') + (missing.length > 8 ? `, ... (${missing.length} in all)` : '');
-    problems.unshift(`no weights for layer${missing.length > 1 ? 's' : ''} ${shown} that the ${network} network needs (the file has ${h5.layerNames.length} layers${h5.layerNames.length ? `: ${h5.layerNames.slice(0, 5).join(', ')}${h5.layerNames.length > 5 ? ', ...' : ''}` : ''})`);
-  }
-  if (problems.length) throw new Error(`${h5.file}: does not fit ${network}: ${problems.join('; ')}`);
+  return { plans, missing, problems };
+}
 
-  const a = new Assigner();
-  for (const { layer, sources } of plans) {
-    const now = sources.some((s) => !s) ? current(layer) : [];
-    a.add(layer, sources.map((s, i) => (s ? s.read() : now[i])));
+function missingMessage(missing: string[], h5: KerasH5, network: string): string {
+  const shown = missing.slice(0, 8).map((m) => `'${m}'`).join(', ') + (missing.length > 8 ? `, ... (${missing.length} in all)` : '');
+  const names = h5.layerNames;
+  return `no weights for layer${missing.length > 1 ? 's' : ''} ${shown} that the ${network} network needs (the file has ${names.length} layers${names.length ? `: ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', ...' : ''}` : ''})`;
+}
+
+/**
+ * Keras' load_weights pairing: the file's weighted layers (layer_names order) with `layers`, one to one; the
+ * file may have more after them. The first pair that does not fit is the problem.
+ */
+function planByOrder(layers: Layer[], h5: KerasH5): { plans: Plan[] } | { problem: string } {
+  const fileLayers = h5.layerNames.filter((n) => (h5.layers.get(n) ?? []).length > 0);
+  if (fileLayers.length < layers.length) {
+    return { problem: `the file has ${fileLayers.length} layers with weights, the network needs ${layers.length}` };
   }
-  return { hash: a.digest(), used: plans.length };
+  const plans: Plan[] = [];
+  for (let k = 0; k < layers.length; k++) {
+    const layer = layers[k];
+    const fileLayer = fileLayers[k];
+    const pair = `file layer '${fileLayer}' (paired with the network's weighted layer #${k + 1} of ${layers.length}, '${layer.name}' (${layer.getClassName()}))`;
+    const p = planLayer(layer, h5.layers.get(fileLayer)!, fileLayer, { layer: pair, kind: pair });
+    if ('problems' in p) return { problem: p.problems[0] };
+    plans.push({ layer, sources: p.sources });
+  }
+  return { plans };
 }

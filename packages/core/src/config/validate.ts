@@ -6,21 +6,13 @@ import { Ajv, type ErrorObject, type SchemaObject } from 'ajv';
 import { LineCounter, parseDocument, isMap, isPair, isScalar, type Node } from 'yaml';
 import { PipelineError } from '../errors.ts';
 
+/** The YAML as written (no defaults), for telling keys a user set from defaulted ones. */
+export function parseYaml(text: string, file: string): unknown {
+  return parse(text, file).value;
+}
+
 export function validateYaml<T>(text: string, file: string, schema: SchemaObject): T {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  if (doc.errors.length) {
-    const e = doc.errors[0];
-    const line = lineCounter.linePos(e.pos[0]).line;
-    throw new PipelineError('config', `${file}:${line}: YAML syntax error: ${e.message.split('\n')[0]}`);
-  }
-  let value: unknown;
-  try {
-    value = doc.toJS() ?? {};
-  } catch (err) {
-    // e.g. an alias whose anchor was never set (`*nope`): yaml only finds out while converting
-    throw new PipelineError('config', `${file}: YAML error: ${(err as Error).message}`);
-  }
+  const { doc, value, lineCounter } = parse(text, file);
   // verbose: errors carry parentSchema, which the 'unknown key (allowed: ...)' message reads
   const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
   const check = ajv.compile(schema);
@@ -50,3 +42,21 @@ const relevant = (e: ErrorObject) => e.keyword !== 'oneOf' && e.keyword !== 'any
 const unescapePointer = (s: string) => s.replace(/~1/g, '/').replace(/~0/g, '~');
 const describeFound = (node: Node | undefined) =>
   isScalar(node) ? ` (found ${JSON.stringify(node.value)})` : '';
+
+function parse(text: string, file: string) {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (doc.errors.length) {
+    const e = doc.errors[0];
+    const line = lineCounter.linePos(e.pos[0]).line;
+    throw new PipelineError('config', `${file}:${line}: YAML syntax error: ${e.message.split('\n')[0]}`);
+  }
+  let value: unknown;
+  try {
+    value = doc.toJS() ?? {};
+  } catch (err) {
+    // e.g. an alias whose anchor was never set (`*nope`): yaml only finds out while converting
+    throw new PipelineError('config', `${file}: YAML error: ${(err as Error).message}`);
+  }
+  return { doc, value, lineCounter };
+}

@@ -6,7 +6,10 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { expandEnv } from '../config/env.ts';
 import { PipelineError } from '../errors.ts';
+import { sha256 } from '../hash.ts';
+import { repoRoot } from '../paths.ts';
 import { openArtifact, type Artifact } from './artifact.ts';
 import type { ArtifactWriter, Unit } from './artifact-writer.ts';
 import { MANIFEST_FILE } from './manifest.ts';
@@ -35,9 +38,10 @@ export class CheckpointDataset {
   /**
    * A checkpoint directory named by path (`caption predict --checkpoint`), verified against the manifest of the
    * artifact holding it: `<dir>/../manifest.json` listing `<name>/model.json`, ... (a train artifact's
-   * `checkpoint/`), or `<dir>/manifest.json`. `unverified` is set when neither exists (a copied directory).
+   * `checkpoint/`; returned as `artifact`), or `<dir>/manifest.json`. `unverified` is set when neither exists (a
+   * copied directory).
    */
-  async loadDir(dir: string): Promise<{ files: CheckpointFiles; unverified: boolean }> {
+  async loadDir(dir: string): Promise<{ files: CheckpointFiles; unverified: boolean; artifact?: Artifact }> {
     if (!existsSync(path.join(dir, 'model.json'))) {
       throw new PipelineError('input', `no checkpoint at ${displayPath(dir)} (missing model.json)`);
     }
@@ -45,7 +49,7 @@ export class CheckpointDataset {
     const base = path.basename(dir);
     if (existsSync(path.join(parent, MANIFEST_FILE))) {
       const artifact = await openArtifact(parent);
-      if (artifact.has(`${base}/model.json`)) return { files: await readAll((f) => artifact.read(`${base}/${f}`)), unverified: false };
+      if (artifact.has(`${base}/model.json`)) return { files: await readAll((f) => artifact.read(`${base}/${f}`)), unverified: false, artifact };
     }
     if (existsSync(path.join(dir, MANIFEST_FILE))) {
       const artifact = await openArtifact(dir);
@@ -55,6 +59,21 @@ export class CheckpointDataset {
     if (missing.length) throw new PipelineError('input', `checkpoint ${displayPath(dir)} lacks ${missing.join(', ')}`);
     return { files: await readAll((f) => readFile(path.join(dir, f))), unverified: true };
   }
+}
+
+/**
+ * The checkpoint directory a path names: a checkpoint directory itself, or a train artifact holding one in
+ * `checkpoint/` (repo-relative, `${VAR}` expanded).
+ */
+export function checkpointDirOf(spec: string): string {
+  const p = path.resolve(repoRoot(), expandEnv(spec));
+  const inner = path.join(p, 'checkpoint');
+  return !existsSync(path.join(p, 'model.json')) && existsSync(path.join(inner, 'model.json')) ? inner : p;
+}
+
+/** A checkpoint's content hash: each file's name and sha256, in order. Same files, same digest, wherever they sit. */
+export function checkpointDigest(files: CheckpointFiles): string {
+  return sha256(CHECKPOINT_FILES.map((f) => `${f} ${sha256(files[f])}\n`).join(''));
 }
 
 async function readAll(read: (file: string) => Promise<Uint8Array>): Promise<CheckpointFiles> {
