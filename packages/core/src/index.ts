@@ -8,7 +8,7 @@ export { runMain, runStage } from './main.ts';
 export { readStageParams, type StageParamsFile } from './stage-params.ts';
 export { openArtifact, type Artifact } from './io/artifact.ts';
 export { ArtifactWriter, type Unit } from './io/artifact-writer.ts';
-export { failpoint, writeFileAtomic, commitDirectory, recoverDirectory } from './io/atomic.ts';
+export { failpoint, fsyncPath, writeFileAtomic, commitDirectory, recoverDirectory } from './io/atomic.ts';
 export { cached, cacheDir } from './io/cache.ts';
 export { verifyBytes, verifyFile, checkFile, corruptArtifact, displayPath, RESTORE_HINT, type Corruption } from './io/verify.ts';
 export { TableDataset, JsonDataset, TextDataset, tableOf, type Dataset, type RowOf, type TableSchema, type ColumnType } from './io/datasets.ts';

@@ -13,6 +13,7 @@
  * Weights are created as zeros; callers assign them (random, .h5). Normalization starts at the ImageNet values.
  */
 import { tf } from '@caption/core/tf';
+import { correctPad } from './graph.ts';
 import { IMAGENET_MEAN_RGB, IMAGENET_STDDEV_RGB } from './constants.ts';
 import { ChannelAffine, Normalization, type ChannelAffineArgs } from './layers.ts';
 
@@ -41,13 +42,6 @@ const DROP_CONNECT_RATE = 0.2;
 type T = tf.SymbolicTensor;
 const apply = (layer: tf.layers.Layer, x: T | T[]): T => layer.apply(x) as T;
 const zeros = 'zeros' as const;
-
-/** keras imagenet_utils.correct_pad: ((k//2 - adjust, k//2), ...) with adjust = 1 - size % 2. */
-function correctPad(x: T, k: number): [[number, number], [number, number]] {
-  const [, h, w] = x.shape as number[];
-  const c = Math.floor(k / 2);
-  return [[c - (1 - (h % 2)), c], [c - (1 - (w % 2)), c]];
-}
 
 function block(x0: T, dropRate: number, name: string, a: Omit<BlockArgs, 'repeats'>): T {
   const filters = a.filtersIn * a.expandRatio;

@@ -17,29 +17,11 @@
  * transform `pipeline_input` (when given) sits first. Weights are created as zeros; callers assign them.
  */
 import { tf } from '@caption/core/tf';
+import { LayerGraph as Net, buildUntil } from './graph.ts';
 import { ChannelAffine, type ChannelAffineArgs } from './layers.ts';
 
 type T = tf.SymbolicTensor;
 type Padding = 'same' | 'valid';
-
-/** Keras' automatic layer names in a fresh session (`conv2d`, `conv2d_1`, ...) and the layers built so far. */
-class Net {
-  private readonly counts = new Map<string, number>();
-  readonly outputs = new Map<string, T>();
-
-  /** `base` the first time, then `base_1`, `base_2`, ... (keras backend.unique_object_name, zero_based). */
-  auto(base: string): string {
-    const n = this.counts.get(base) ?? 0;
-    this.counts.set(base, n + 1);
-    return n ? `${base}_${n}` : base;
-  }
-
-  apply(layer: tf.layers.Layer, x: T | T[]): T {
-    const y = layer.apply(x) as T;
-    this.outputs.set(layer.name, y);
-    return y;
-  }
-}
 
 /** keras conv2d_bn: Conv2D (no bias) + BatchNormalization(axis 3, scale=False) + Activation('relu'). */
 function conv2dBn(net: Net, x: T, filters: number, rows: number, cols: number, padding: Padding = 'same', strides = 1): T {
@@ -147,10 +129,5 @@ export function inceptionV3(inputSize: number, opts: { stopAt?: string; inputTra
     (y) => block8(net, y, 0),
     (y) => block8(net, y, 1),
   ];
-  for (const stage of stages) {
-    x = stage(x);
-    const stop = opts.stopAt === undefined ? undefined : net.outputs.get(opts.stopAt);
-    if (stop) return tf.model({ inputs: input, outputs: stop, name: 'inception_v3' });
-  }
-  return tf.model({ inputs: input, outputs: x, name: 'inception_v3' });
+  return buildUntil(net, input, x, stages, opts.stopAt, 'inception_v3');
 }

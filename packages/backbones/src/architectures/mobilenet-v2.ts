@@ -12,6 +12,7 @@
  * Weights are created as zeros; callers assign them (random, .h5).
  */
 import { tf } from '@caption/core/tf';
+import { LayerGraph as Net, buildUntil, correctPad } from './graph.ts';
 import { ChannelAffine, type ChannelAffineArgs } from './layers.ts';
 
 type T = tf.SymbolicTensor;
@@ -46,24 +47,6 @@ const BLOCKS: BlockArgs[] = [
 ];
 /** keras: last_block_filters = 1280 for alpha <= 1 */
 const LAST_BLOCK_FILTERS = 1280;
-
-/** The layers built so far, by name (a `stopAt` is looked up here). */
-class Net {
-  readonly outputs = new Map<string, T>();
-
-  apply(layer: tf.layers.Layer, x: T | T[]): T {
-    const y = layer.apply(x) as T;
-    this.outputs.set(layer.name, y);
-    return y;
-  }
-}
-
-/** keras imagenet_utils.correct_pad: ((k//2 - adjust, k//2), ...) with adjust = 1 - size % 2. */
-function correctPad(x: T, k: number): [[number, number], [number, number]] {
-  const [, h, w] = x.shape as number[];
-  const c = Math.floor(k / 2);
-  return [[c - (1 - (h % 2)), c], [c - (1 - (w % 2)), c]];
-}
 
 /** keras BatchNormalization(epsilon=1e-3, momentum=0.999), as every MobileNetV2 BN layer. */
 const bn = (name: string) => tf.layers.batchNormalization({ axis: -1, epsilon: 1e-3, momentum: 0.999, name });
@@ -127,10 +110,5 @@ export function mobileNetV2(inputSize: number, opts: { stopAt?: string; inputTra
     ...BLOCKS.map((a, id) => (y: T) => invertedResBlock(net, y, id, a)),
     (y) => top(net, y),
   ];
-  for (const stage of stages) {
-    x = stage(x);
-    const stop = opts.stopAt === undefined ? undefined : net.outputs.get(opts.stopAt);
-    if (stop) return tf.model({ inputs: input, outputs: stop, name: `mobilenetv2_1.00_${inputSize}` });
-  }
-  return tf.model({ inputs: input, outputs: x, name: `mobilenetv2_1.00_${inputSize}` });
+  return buildUntil(net, input, x, stages, opts.stopAt, `mobilenetv2_1.00_${inputSize}`);
 }

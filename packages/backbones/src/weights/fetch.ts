@@ -15,10 +15,10 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { PipelineError, acquireLock, createProgress, type Progress } from '@caption/core';
+import { PipelineError, acquireLock, createProgress, fsyncPath, writeFileAtomic, type Progress } from '@caption/core';
 import { DownloadFailed, downloadToPart } from './http-download.ts';
 
 export interface WeightsFileSpec {
@@ -114,9 +114,13 @@ async function downloadAndInstall(spec: WeightsFileSpec, dest: string, opts: Fet
     throw new PipelineError('input', `the weights file ${spec.file} downloaded from ${url} does not match: ${bad}. `
       + `The download was deleted; try again, and if this persists, ${mirror ? 'the mirror' : 'the server'} serves another file than the one pinned.`);
   }
-  await syncPath(part);
+  fsyncPath(part);
   await rename(part, dest);
-  await syncPath(path.dirname(dest)).catch(() => {}); // the rename itself (not every platform can sync a directory)
+  try {
+    fsyncPath(path.dirname(dest)); // the rename itself
+  } catch {
+    // not every platform can sync a directory
+  }
   await writeSidecar(dest, got);
   return got;
 }
@@ -182,18 +186,7 @@ const sidecarOf = (file: string) => `${file}.verified.json`;
 
 async function writeSidecar(file: string, h: Hashes): Promise<void> {
   const st = await stat(file);
-  const tmp = `${sidecarOf(file)}.${process.pid}`;
-  await writeFile(tmp, `${JSON.stringify({ size: st.size, mtimeMs: st.mtimeMs, md5: h.md5, sha256: h.sha256 })}\n`);
-  await rename(tmp, sidecarOf(file));
-}
-
-async function syncPath(p: string): Promise<void> {
-  const fh = await open(p, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+  await writeFileAtomic(sidecarOf(file), `${JSON.stringify({ size: st.size, mtimeMs: st.mtimeMs, md5: h.md5, sha256: h.sha256 })}\n`);
 }
 
 const exists = (p: string) => stat(p).then(() => true, () => false);
