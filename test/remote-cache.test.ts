@@ -112,9 +112,13 @@ describe('shared Turbo remote cache (self-hosted, loopback)', () => {
   let server: CacheServer;
   let a: Workspace;
   let b: Workspace;
-  const saved = { TURBO_API: process.env.TURBO_API, TURBO_TOKEN: process.env.TURBO_TOKEN, TURBO_TEAM: process.env.TURBO_TEAM };
+  const saved = { TURBO_API: process.env.TURBO_API, TURBO_TOKEN: process.env.TURBO_TOKEN, TURBO_TEAM: process.env.TURBO_TEAM, CAPTION_STORE: process.env.CAPTION_STORE };
+  let store: string;
   before(async () => {
     server = await startCacheServer();
+    // the content store both clones share: Turbo carries the features manifest, the store the shards
+    store = mkdtempSync(path.join(os.tmpdir(), 'caption-shared-store-'));
+    process.env.CAPTION_STORE = store;
     a = createWorkspace('caption-remote-a-');
     b = createWorkspace('caption-remote-b-');
     // Others may edit this checkout while the copies are made: B becomes a clone of exactly A's commit.
@@ -126,6 +130,7 @@ describe('shared Turbo remote cache (self-hosted, loopback)', () => {
   after(async () => {
     for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
     await server?.stop();
+    if (store) rmSync(store, { recursive: true, force: true });
     a?.remove();
     b?.remove();
   });
@@ -169,6 +174,12 @@ describe('shared Turbo remote cache (self-hosted, loopback)', () => {
     const hashesB = artifactHashes(b);
     assert.ok(Object.keys(hashesA).some((f) => f.startsWith('features/shards/') && f.endsWith('.arrow')));
     assert.deepEqual(hashesB, hashesA, 'artifacts differ between the clone that ran and the clone that fetched');
+    // the server holds features' manifest and index, not its shards (those came from the store)
+    const features = summaryB.tasks.find((t) => stage(t.taskId) === 'features')!;
+    const remote = statSync(path.join(server.storage, TEAM, features.hash)).size;
+    const shards = Object.keys(hashesA).filter((f) => f.startsWith('features/shards/') && f.endsWith('.arrow'))
+      .reduce((n, f) => n + statSync(path.join(a.dir, 'artifacts', f)).size, 0);
+    assert.ok(remote * 20 < shards, `features on the remote cache: ${remote} bytes, its shards ${shards} bytes`);
     // caption run ends by printing the report (the artifact's, beside the runs history's previous run), which it
     // also writes to .caption/reports/<run>.md: the same text in both clones, each on its first run
     const report = b.readFile('.caption/reports/0001-shared-cache.md');

@@ -28,13 +28,21 @@ export function tfjsEngine(extractor: tf.LayersModel, backbone: Backbone, backen
   };
 }
 
-/** The ONNX graph is built once per (weights, cut layer, converter version) and cached under .caption/cache/onnx/. */
-export async function onnxEngine(extractor: tf.LayersModel, backbone: Backbone, weightsHash: string): Promise<FeatureEngine> {
+/**
+ * The ONNX graph is built once per (weights, cut layer, converter version) and cached under .caption/cache/onnx/.
+ * Intra-op threads: `threads`, else `CAPTION_ONNX_THREADS`, else one per core.
+ */
+export async function onnxEngine(extractor: tf.LayersModel, backbone: Backbone, weightsHash: string, threads = threadsFromEnv()): Promise<FeatureEngine> {
   const name = `onnx/${backbone.id}-${backbone.cutLayer}-${weightsHash.slice(0, 16)}-c${CONVERTER_VERSION}.onnx`;
-  const session = await OnnxExtractor.create(await cached(name, () => buildOnnxGraph(extractor, backbone.cutLayer)));
+  const session = await OnnxExtractor.create(await cached(name, () => buildOnnxGraph(extractor, backbone.cutLayer)), { threads });
   return {
     name: 'onnxruntime-cpu',
     run: (pixels, n) => session.run(pixels, n, backbone.inputSize),
     dispose: () => void session.dispose(),
   };
+}
+
+function threadsFromEnv(): number | undefined {
+  const v = process.env.CAPTION_ONNX_THREADS;
+  return v ? Number(v) : undefined;
 }

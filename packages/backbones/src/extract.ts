@@ -10,6 +10,7 @@ export interface ImageRef {
   image_id: string;
   sha256: string;
   file: string;
+  bytes?: number;    // the file's size (ingest's images table), for copying it into the content store
 }
 
 export interface FeatureBatch {

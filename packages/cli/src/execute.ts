@@ -28,6 +28,7 @@ export async function executePipeline(resolved: ResolvedPipeline, opts: ExecuteO
   const args = ['run', 'evaluate', '--summarize', '--output-logs=new-only'];
   if (opts.force) args.push('--force');
   const code = await turbo(args);
+  if (code === 0) await restoreArtifacts(root);
   const wallMs = Date.now() - startedAt.getTime();
 
   // The summary this run wrote is the one that was not there before.
@@ -64,6 +65,11 @@ export async function executePipeline(resolved: ResolvedPipeline, opts: ExecuteO
 }
 
 const present = (stage: StageName, root: string) => existsSync(path.join(artifactDir(stage, root), MANIFEST_FILE));
+
+/** Stages that were Turbo hits got back their manifests, not their large files: fetch those from the store. */
+async function restoreArtifacts(root: string): Promise<void> {
+  for (const stage of STAGES) if (present(stage, root)) await openStage(stage, artifactDir(stage, root));
+}
 
 /** The scores of the evaluate report now on disk (read verified). */
 async function reportMetricsOf(root: string): Promise<Record<string, number>> {

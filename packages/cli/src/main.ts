@@ -12,6 +12,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   runs: async () => (await import('./commands/runs.ts')).runsCommand,
   diff: async () => (await import('./commands/diff.ts')).diffCommand,
   predict: async () => (await import('./commands/predict.ts')).predictCommand,
+  worker: async () => (await import('./commands/worker.ts')).workerCommand,
 };
 
 const USAGE = `usage: caption <command> [options]
@@ -24,6 +25,7 @@ commands:
   diff <runA> <runB>        params and metrics of two runs side by side (ids, latest, latest~1, ...)
   score --vectors <file>    check BLEU/CIDEr-D/ROUGE-L against pycocoevalcap test vectors (max deviation per metric)
   predict <images|dirs...>  caption JPEG/PNG/WebP images with a trained checkpoint (--beam, --attention, --json)
+  worker                    extract features for shards queued on Redis (CAPTION_QUEUE) until stopped
 
 run \`caption <command> --help\` for a command's options`;
 

@@ -9,6 +9,7 @@ export type PipelineErrorCode =
   | 'data'         // data rejected under strict rules
   | 'quality'      // an evaluate.min gate failed
   | 'locked'       // another run holds the workspace lock (exit 75: try again later)
+  | 'queue'        // a queued job failed for good, or a worker refused it
   | 'internal';
 
 export class PipelineError extends Error {

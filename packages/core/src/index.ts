@@ -29,3 +29,9 @@ export { IMAGE_EXTENSIONS, IMAGE_FORMAT_NAMES, IMAGE_FORMATS, isSupportedFormat,
 export { createProgress, type Progress } from './progress.ts';
 export { PAD, UNK, START, END, SPECIAL_TOKENS, decodeIds, vocabularyRows, vocabularyFromRows, type Vocabulary } from './vocabulary.ts';
 export type { ParamsOf } from './config/schema-type.ts';
+export { type ContentStore } from './store/content-store.ts';
+export { DirStore } from './store/dir-store.ts';
+export { openStore, STORE_ENV } from './store/open-store.ts';
+export { restoreFromStore } from './store/restore.ts';
+export { localCopies, type Wanted } from './store/local-copies.ts';
+export { codeVersion } from './code-version.ts';

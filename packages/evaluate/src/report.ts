@@ -11,11 +11,12 @@ export interface MetricRow { key: 'model' | 'constant' | 'model-constant' | 'pre
 
 export function metricRows(r: EvaluationReport, previous?: PreviousRun): MetricRow[] {
   const model = metricValues(r);
-  const constant = metricValues(r.baseline);
+  // no caption to hold up (a data set scored as a whole, with no train split): no row of zeros for ""
+  const constant = r.baseline.caption ? metricValues(r.baseline) : undefined;
   const rows: MetricRow[] = [
     { key: 'model', name: 'model', values: METRICS.map((m) => model[m]) },
-    { key: 'constant', name: `constant: "${r.baseline.caption}"`, values: METRICS.map((m) => constant[m]) },
-    { key: 'model-constant', name: 'model − constant', values: METRICS.map((m) => model[m] - constant[m]) },
+    { key: 'constant', name: constant ? `constant: "${r.baseline.caption}"` : `constant: none (${NO_CONSTANT})`, values: METRICS.map((m) => constant?.[m]) },
+    { key: 'model-constant', name: 'model − constant', values: METRICS.map((m) => (constant ? model[m] - constant[m] : undefined)) },
   ];
   if (previous) {
     const before = (m: MetricName) => previous.metrics[m];
@@ -26,6 +27,8 @@ export function metricRows(r: EvaluationReport, previous?: PreviousRun): MetricR
   }
   return rows;
 }
+
+export const NO_CONSTANT = 'no train caption scores above 0 BLEU-4 here, or the data set has no train split';
 
 export const previousLabel = (p: PreviousRun) => `run ${p.id} (pipeline \`${p.pipeline}\`, ${p.decoder}, ${p.decoding})`;
 

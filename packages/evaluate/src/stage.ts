@@ -10,7 +10,7 @@ import { imageFiles } from './image-files.ts';
 import type { EvaluateParams } from './params.ts';
 import { reportHtml } from './report-html.ts';
 import { reportPictures } from './report-images.ts';
-import { reportMarkdown, type ReportMeta } from './report.ts';
+import { NO_CONSTANT, reportMarkdown, type ReportMeta } from './report.ts';
 import { METRICS, evaluateCaptions, metricValues, normalise, type EvaluationReport } from './transform.ts';
 import { decodeCheckpoint, greedyDecode, type DecodedCaption, beamDecode } from '@caption/model';
 
@@ -41,7 +41,7 @@ export async function runEvaluate(
   const upstream = { ingest: inputs.ingest.manifestHash, features: inputs.features.manifestHash, train: inputs.trained.manifestHash };
   const manifest = await writeArtifact(dirs.out, { params, report, meta, markdown: reportMarkdown(report, meta), html, backend, upstream });
   log.info(`BLEU-1..4 ${report.bleu.map((b) => b.toFixed(4)).join(' / ')}, CIDEr-D ${report.ciderD.toFixed(4)}, ROUGE-L ${report.rougeL.toFixed(4)}; ` +
-    `constant baseline BLEU-4 ${report.baseline.bleu[3].toFixed(4)}, CIDEr-D ${report.baseline.ciderD.toFixed(4)}`);
+    (report.baseline.caption ? `constant baseline BLEU-4 ${report.baseline.bleu[3].toFixed(4)}, CIDEr-D ${report.baseline.ciderD.toFixed(4)}` : `no constant baseline (${NO_CONSTANT})`));
   checkGate(report, params.min);
   return manifest;
 }

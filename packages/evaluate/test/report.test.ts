@@ -69,3 +69,11 @@ test('reportMarkdown: samples list predictions (empty shown as such) with their 
     '',
   ].join('\n'));
 });
+
+test('reportMarkdown: without a constant caption (no train split to draw one from) the row says so instead of scoring ""', () => {
+  const md = reportMarkdown({ ...report, baseline: { caption: '', bleu: [0, 0, 0, 0], ciderD: 0, rougeL: 0 } }, META);
+  const lines = md.split('\n');
+  assert.ok(lines.includes('| constant: none (no train caption scores above 0 BLEU-4 here, or the data set has no train split) | – | – | – | – | – | – |'), md);
+  assert.ok(lines.includes('| model − constant | – | – | – | – | – | – |'), md);
+  assert.doesNotMatch(md, /constant: ""/);
+});

@@ -18,7 +18,8 @@ export const featuresParamsSchema = {
     shardSize: { type: 'integer', minimum: 1, default: 512 },                   // images per Arrow IPC shard file (a multiple of batchSize keeps resumes exact)
     dtype: { enum: ['float16', 'float32'], default: 'float16' },                // storage type of the feature values
     concurrency: { type: 'integer', minimum: 1, maximum: 64, default: 4 },      // images decoded/resized by sharp in parallel
-    reuse: { type: 'boolean', default: true },                                  // copy rows of unchanged images from the previous artifact of the same config
+    reuse: { type: 'boolean', default: true },                                  // copy rows of unchanged images from the previous artifact of the same config,
+                                                                                // and take rows computed before (any clone, any worker) from the content store
   },
 } as const;
 

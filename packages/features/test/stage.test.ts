@@ -40,6 +40,7 @@ function captureStderr<T>(fn: () => Promise<T>): Promise<{ value: T; text: strin
 
 before(async () => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'features-stage-'));
+  process.env.CAPTION_STORE = path.join(tmp, 'store'); // this test's own content store, not the checkout's
   await writeDemoDataset(path.join(tmp, 'data'), { seed: 5, images: 10 });
   await ingest(path.join(tmp, 'data'), path.join(tmp, 'ingest'));
 });
@@ -93,7 +94,7 @@ test('features: one image added -> computes exactly 1, reuses the rest, same byt
   const out = path.join(tmp, 'incremental');
   await run(path.join(tmp, 'ingest'), out);
   const { value: m, text: log } = await captureStderr(() => run(path.join(tmp, 'ingest2'), out));
-  assert.match(log, /reused 10, computed 1, failed 0/);
+  assert.match(log, /reused 10, from the store 0, computed 1, failed 0/);
   assert.equal((m as Manifest).rows.images, 11);
   await run(path.join(tmp, 'ingest2'), path.join(tmp, 'scratch'), { reuse: false });
   assert.deepEqual(shardBytes(out), shardBytes(path.join(tmp, 'scratch')));

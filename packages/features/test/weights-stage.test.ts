@@ -17,6 +17,7 @@ const base: FeaturesParams = { backbone: 'efficientnet_b0', weights: 'random', e
 
 before(async () => {
   root = await tempRoot('weights-stage-');
+  process.env.CAPTION_STORE = path.join(root.dir, 'store'); // this test's own content store, not the checkout's
   await demoImages(path.join(root.dir, 'data'), 3, 4);
   const ingest = { demo: { images: 3, seed: 4 }, format: 'auto', lemmas: false, imageDir: '', splitMap: {}, splitFractions: { train: 0.8, dev: 0.1, test: 0.1 }, strict: false, concurrency: 2 } as const;
   await runIngest({ pipeline: 't', seed: 1, params: { ...ingest, dataset: path.join(root.dir, 'data') } }, path.join(root.dir, 'ingest'));

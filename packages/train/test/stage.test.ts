@@ -29,6 +29,7 @@ const weights = (out: string) => readFileSync(path.join(tmp, out, 'checkpoint', 
 
 before(async () => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'train-stage-'));
+  process.env.CAPTION_STORE = path.join(tmp, 'store'); // this test's own content store, not the checkout's
   const ingest = { dataset: 'demo', demo: { images: 40, seed: 3 }, format: 'auto', lemmas: false, imageDir: '', splitMap: {}, splitFractions: { train: 0.8, dev: 0.1, test: 0.1 }, strict: false, concurrency: 4 } as const;
   await runIngest({ pipeline: 't', seed: 1, params: ingest }, path.join(tmp, 'ingest'));
   await runFeatures({ pipeline: 't', seed: 1, params: { backbone: 'mobilenet_v2', engine: 'onnx', batchSize: 8, shardSize: 64, dtype: 'float16', concurrency: 4, reuse: false } as never }, path.join(tmp, 'ingest'), path.join(tmp, 'features'));

@@ -21,6 +21,7 @@ const UNFINISHED = /\.(writing|tmp-\d+)$/;   // names of files and units cut off
 export interface Unit {
   name: string;
   files: string[];
+  entries: Record<string, FileEntry>;   // size and sha256 of each file, as committed
   read(file: string): Promise<Uint8Array>;
   readText(file: string): Promise<string>;
 }
@@ -104,7 +105,7 @@ export class ArtifactWriter {
       verifyBytes(abs, bytes, entry);
       return bytes;
     };
-    return { name, files: Object.keys(listing).sort(), read, readText: async (f) => Buffer.from(await read(f)).toString('utf8') };
+    return { name, files: Object.keys(listing).sort(), entries: listing, read, readText: async (f) => Buffer.from(await read(f)).toString('utf8') };
   }
 
   /** Names (relative to `dir`) of the committed units directly inside `dir`, sorted. */

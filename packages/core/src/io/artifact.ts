@@ -11,6 +11,8 @@ import { PipelineError } from '../errors.ts';
 import { sha256 } from '../hash.ts';
 import { startHashPool } from './hash-pool.ts';
 import { MANIFEST_FILE, type FileEntry, type Manifest } from './manifest.ts';
+import { openStore } from '../store/open-store.ts';
+import { restoreFromStore } from '../store/restore.ts';
 import { checkFile, corruptArtifact, displayPath, verifyBytes, type Corruption } from './verify.ts';
 
 export interface Artifact {
@@ -38,6 +40,8 @@ export async function openArtifact(dir: string, expectedKind?: string): Promise<
   }
   const text = await readFile(mf, 'utf8');
   const manifest = parseManifest(text, mf);
+  // large files are kept out of Turbo's cache: a restored artifact gets them back from the store by hash
+  if (Object.keys(manifest.files).some((name) => !existsSync(path.join(dir, name)))) await restoreFromStore(dir, manifest);
   if (expectedKind && manifest.kind !== expectedKind) {
     throw new PipelineError('input', `${dir} holds a '${manifest.kind}' artifact, expected '${expectedKind}'`);
   }
@@ -49,7 +53,7 @@ export async function openArtifact(dir: string, expectedKind?: string): Promise<
   };
   const read = async (name: string, hasher?: Hasher) => {
     const e = entry(name);
-    if (!existsSync(file(name))) throw corruptArtifact({ file: file(name), problem: 'missing (listed in the manifest)' });
+    if (!existsSync(file(name))) throw corruptArtifact({ file: file(name), problem: `missing (listed in the manifest; not in the store ${openStore().location} either)` });
     const bytes = await readFile(file(name));
     if (!hasher || bytes.byteLength !== e.bytes) {
       verifyBytes(file(name), bytes, e);

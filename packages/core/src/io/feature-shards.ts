@@ -14,6 +14,8 @@ import { FeatureStore } from './feature-store.ts';
 import { startHashPool } from './hash-pool.ts';
 import { decodeFeatureShard, encodeFeatureShard, type FeatureShard } from './features.ts';
 import { corruptArtifact } from './verify.ts';
+import type { ContentStore } from '../store/content-store.ts';
+import { openStore } from '../store/open-store.ts';
 
 const UNITS = '.shards';
 
@@ -70,13 +72,20 @@ export class FeatureShardsDataset<S extends TableSchema> {
     return unit ? (JSON.parse(await unit.readText('progress.json')) as ShardProgress) : undefined;
   }
 
-  /** Move the committed shards to `shards/` (hard links: a kill here leaves the units whole) and write the index. */
-  async finish(writer: ArtifactWriter, shards: number, index: readonly RowOf<S>[]): Promise<void> {
+  /**
+   * Move the committed shards to `shards/` (hard links: a kill here leaves the units whole), put them in the
+   * content store (Turbo caches the manifest and index only) and write the index.
+   */
+  async finish(writer: ArtifactWriter, shards: number, index: readonly RowOf<S>[], store: ContentStore = openStore()): Promise<void> {
     for (let s = 0; s < shards; s++) {
+      const unit = `${UNITS}/${this.shardName(s)}`;
       const target = writer.path(`${this.dir}/${this.shardName(s)}`);
       await mkdir(writer.path(this.dir), { recursive: true });
       await rm(target, { force: true });
-      await link(writer.path(`${UNITS}/${this.shardName(s)}/shard.arrow`), target);
+      await link(writer.path(`${unit}/shard.arrow`), target);
+      const entry = (await writer.readUnit(unit))?.entries['shard.arrow'];
+      if (!entry) throw new PipelineError('internal', `shard unit ${unit} has no shard.arrow`);
+      await store.putFile(target, entry);
     }
     await this.index.save(writer, index);
     await writer.remove(UNITS);
