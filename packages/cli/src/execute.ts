@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import {
-  MANIFEST_FILE, STAGES, artifactDir, canonicalJson, catalog, openStage, repoRoot, sha256, type StageName, type StageParamsFile,
+  MANIFEST_FILE, STAGES, artifactDir, repairFromStore, canonicalJson, catalog, openStage, repoRoot, sha256, type StageName, type StageParamsFile,
 } from '@caption/core';
 import { writeParamsFiles, type ResolvedPipeline } from './pipeline.ts';
 import { currentManifests, metricsFromReport, recordRun, type RunRecord, type StageRun } from './runs-history.ts';
@@ -28,12 +28,11 @@ export async function executePipeline(resolved: ResolvedPipeline, opts: ExecuteO
   const args = ['run', 'evaluate', '--summarize', '--output-logs=new-only'];
   if (opts.force) args.push('--force');
   const code = await turbo(args);
-  if (code === 0) await restoreArtifacts(root);
-  const wallMs = Date.now() - startedAt.getTime();
-
   // The summary this run wrote is the one that was not there before.
   const summary = (await listSummaries(root)).find((f) => !before.has(f));
   const { global, tasks } = summary ? await readSummary(summary) : { global: {}, tasks: [] };
+  if (code === 0) await restoreArtifacts(root, tasks.filter((t) => t.cache === 'HIT').map((t) => t.stage));
+  const wallMs = Date.now() - startedAt.getTime();
   const manifests = await currentManifests(root);
   const stages: Partial<Record<StageName, StageRun>> = {};
   for (const t of tasks) {
@@ -66,9 +65,16 @@ export async function executePipeline(resolved: ResolvedPipeline, opts: ExecuteO
 
 const present = (stage: StageName, root: string) => existsSync(path.join(artifactDir(stage, root), MANIFEST_FILE));
 
-/** Stages that were Turbo hits got back their manifests, not their large files: fetch those from the store. */
-async function restoreArtifacts(root: string): Promise<void> {
-  for (const stage of STAGES) if (present(stage, root)) await openStage(stage, artifactDir(stage, root));
+/**
+ * Stages that were Turbo hits got back their manifests and small files, not the large files Turbo does not
+ * cache: those missing are fetched from the store (opening does it), those damaged are replaced from it.
+ */
+async function restoreArtifacts(root: string, hits: StageName[]): Promise<void> {
+  for (const stage of hits) {
+    if (!present(stage, root)) continue;
+    const artifact = await openStage(stage, artifactDir(stage, root));
+    await repairFromStore(artifact.dir, artifact.manifest);
+  }
 }
 
 /** The scores of the evaluate report now on disk (read verified). */

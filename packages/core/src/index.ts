@@ -31,7 +31,8 @@ export { PAD, UNK, START, END, SPECIAL_TOKENS, decodeIds, vocabularyRows, vocabu
 export type { ParamsOf } from './config/schema-type.ts';
 export { type ContentStore } from './store/content-store.ts';
 export { DirStore } from './store/dir-store.ts';
+export { S3Store, S3_ENDPOINT_ENV } from './store/s3-store.ts';
 export { openStore, STORE_ENV } from './store/open-store.ts';
-export { restoreFromStore } from './store/restore.ts';
+export { repairFromStore, restoreFromStore } from './store/restore.ts';
 export { localCopies, type Wanted } from './store/local-copies.ts';
 export { codeVersion } from './code-version.ts';

@@ -18,7 +18,7 @@ const images: ImageRow[] = [
   { image_id: 'a.jpg', path: 'Images/a.jpg', split: 'train', sha256: 'ab'.repeat(32), width: 4, height: 3, format: 'jpeg', bytes: 2 ** 33, orientation: 6 },
   { image_id: 'b.png', path: 'Images/b.png', split: 'test', sha256: 'cd'.repeat(32), width: 1, height: 2, format: 'png', bytes: 3, orientation: 1 },
 ];
-const CORRUPT = /^corrupt artifact: .*: (sha256 [0-9a-f]{64} != [0-9a-f]{64}|\d+ bytes != \d+|missing)[^;]*; `caption run` restores it from the Turbo cache; `caption run --force` recomputes it$/;
+const CORRUPT = /^corrupt artifact: .*: (sha256 [0-9a-f]{64} != [0-9a-f]{64}|\d+ bytes != \d+|missing)[^;]*; `caption run` restores it from the Turbo cache or the content store; `caption run --force` recomputes it$/;
 
 function withTemp(fn: (dir: string) => Promise<void>) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'core-datasets-'));
@@ -60,7 +60,7 @@ test('reads verify: same-size corruption, truncation and deletion are each refus
       });
     }
     fs.rmSync(file);
-    await assert.rejects(catalog.ingest.images.load(art), /corrupt artifact: .*images\.parquet: missing \(listed in the manifest\)/);
+    await assert.rejects(catalog.ingest.images.load(art), /corrupt artifact: .*images\.parquet: missing \(listed in the manifest[;)]/);
     fs.writeFileSync(file, good);
     assert.equal((await catalog.ingest.images.load(art)).length, 2, 'the original bytes read again');
     assert.deepEqual((await art.verify()).length, 0);

@@ -12,6 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
+import S3rver from 's3rver';
+import { S3Store, catalog, openStage } from '@caption/core';
 import { runIngest, writeDemoDataset } from '../../ingest/src/index.ts';
 import { freePort, startRedis, type RedisServer } from '../../../test/helpers/redis.ts';
 import { createWorkspace } from '../../../test/helpers/workspace.ts';
@@ -42,8 +44,8 @@ after(async () => {
 });
 
 /** Features into `out` with a store of its own (so nothing comes from an earlier run's rows). */
-function run(out: string, opts: { queue?: string; ingest?: string } = {}) {
-  process.env.CAPTION_STORE = path.join(tmp, `store-${out}`);
+function run(out: string, opts: { queue?: string; ingest?: string; store?: string } = {}) {
+  process.env.CAPTION_STORE = opts.store ?? path.join(tmp, `store-${out}`);
   if (opts.queue) process.env.CAPTION_QUEUE = opts.queue;
   else delete process.env.CAPTION_QUEUE;
   return runFeatures({ pipeline: 't', seed: 1, params }, path.join(tmp, opts.ingest ?? 'ingest'), path.join(tmp, out));
@@ -105,6 +107,27 @@ test('queue: two workers, one killed -9 mid-shard -> the same shards and manifes
   assert.match(b.output(), /finished shard \d+/);
   assert.doesNotMatch(a.output(), /finished shard/);
   assert.deepEqual(await jobCounts(), { waiting: 0, 'waiting-children': 0, active: 0, delayed: 0, prioritized: 0 });
+});
+
+test('queue: with the store in S3-compatible storage (s3rver), the same bytes; the images went through the store', async () => {
+  const s3env = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' }; // s3rver's fixed test credentials
+  const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: path.join(tmp, 's3rver'), configureBuckets: [{ name: 'caption', configs: [] }] });
+  const { port } = await server.run() as unknown as { port: number };
+  const endpoint = `http://127.0.0.1:${port}`;
+  Object.assign(process.env, s3env, { CAPTION_S3_ENDPOINT: endpoint });
+  const w = startWorker({ ...s3env, CAPTION_S3_ENDPOINT: endpoint });
+  try {
+    await run('s3', { queue: redis.url, store: 's3://caption/features' });
+    assert.deepEqual(files(path.join(tmp, 's3')), files(path.join(tmp, 'local')));
+    assert.equal(readFileSync(path.join(tmp, 's3', 'manifest.json'), 'utf8'), readFileSync(path.join(tmp, 'local', 'manifest.json'), 'utf8'));
+    const store = new S3Store('s3://caption/features', endpoint);
+    const images = await catalog.ingest.images.load(await openStage('ingest', path.join(tmp, 'ingest')));
+    for (const img of images) assert.ok(await store.has(img.sha256), `${img.image_id} is in the store`);
+  } finally {
+    await stopWorker(w);
+    delete process.env.CAPTION_S3_ENDPOINT;
+    await server.close();
+  }
 });
 
 test('queue: a shard job that fails three times fails the stage, naming the shard and the error', async () => {

@@ -10,7 +10,7 @@ import { repoRoot } from '../paths.ts';
 import type { FileEntry } from './manifest.ts';
 
 export const RESTORE_HINT =
-  '`caption run` restores it from the Turbo cache; `caption run --force` recomputes it';
+  '`caption run` restores it from the Turbo cache or the content store; `caption run --force` recomputes it';
 
 /** The path to print: repository-relative when inside the workspace, else absolute. */
 export function displayPath(file: string): string {

@@ -5,6 +5,7 @@
  * absent. Refs are small JSON records under a name (what a shard job produced), so work done once is
  * found again by any clone that shares the store.
  */
+import { PipelineError } from '../errors.ts';
 import type { FileEntry } from '../io/manifest.ts';
 
 export interface ContentStore {
@@ -30,3 +31,8 @@ export const refKey = (namespace: string, key: string) => `refs/${namespace}/${k
 export function assertSha256(sha: string): void {
   if (!/^[0-9a-f]{64}$/.test(sha)) throw new Error(`not a sha256: ${sha}`);
 }
+
+/** An object (or a file claimed to be one) whose bytes are not the ones its hash names. */
+export const damaged = (file: string, entry: FileEntry, found: string, bytes: number) => new PipelineError('input',
+  `content store: ${file} is ${bytes} bytes with sha256 ${found}, expected ${entry.bytes} bytes with sha256 ${entry.sha256}; ` +
+  'delete that file (the store refetches or recomputes it)');

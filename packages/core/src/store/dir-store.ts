@@ -7,11 +7,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { PipelineError } from '../errors.ts';
 import { sha256 } from '../hash.ts';
 import { fsyncPath, writeFileAtomic } from '../io/atomic.ts';
 import type { FileEntry } from '../io/manifest.ts';
-import { assertSha256, objectKey, refKey, type ContentStore } from './content-store.ts';
+import { assertSha256, damaged, objectKey, refKey, type ContentStore } from './content-store.ts';
 
 export class DirStore implements ContentStore {
   constructor(readonly location: string) {}
@@ -83,7 +82,3 @@ async function hashFile(file: string): Promise<string> {
   for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
   return h.digest('hex');
 }
-
-const damaged = (file: string, entry: FileEntry, found: string, bytes: number) => new PipelineError('input',
-  `content store: ${file} is ${bytes} bytes with sha256 ${found}, expected ${entry.bytes} bytes with sha256 ${entry.sha256}; ` +
-  'delete that file (the store refetches or recomputes it)');

@@ -28,75 +28,88 @@ export interface QueueContext {
 
 export async function queuedRows(url: string, ctx: QueueContext): Promise<RowsSource> {
   await checkRedis(url);
-  const connection = connectionOf(url);
-  const run = randomUUID().slice(0, 8);
-  const queue = new Queue(QUEUE_NAME, { connection });
-  const events = new QueueEvents(QUEUE_NAME, { connection });
-  const waiting = new Map<string, { resolve(r: ShardResult): void; reject(e: Error): void; shard: number }>();
-  const results = new Map<string, Promise<ShardResult>>();
-  const tally = new WorkerTally();
-  let mergeId: string | undefined;
-  let failure: Error | undefined;
+  return new QueuedRows(url, ctx);
+}
 
-  events.on('progress', ({ jobId: id, data }) => {
-    if (waiting.has(id)) ctx.progress.tick(tally.progress(id, parsed<ShardProgressEvent>(data)));
-  });
-  events.on('completed', ({ jobId: id, returnvalue }) => waiting.get(id)?.resolve(parsed<ShardResult>(returnvalue)));
-  events.on('failed', ({ jobId: id, failedReason }) => void settleFailure(id, failedReason));
+type Waiter = { resolve(r: ShardResult): void; reject(e: Error): void; shard: number };
+
+class QueuedRows implements RowsSource {
+  private readonly connection;
+  private readonly run = randomUUID().slice(0, 8);
+  private readonly queue: Queue;
+  private readonly events: QueueEvents;
+  private readonly waiting = new Map<string, Waiter>();
+  private readonly results = new Map<string, Promise<ShardResult>>();
+  private readonly tally = new WorkerTally();
+  private mergeId?: string;
+  private failure?: Error;
+  private readonly onSignal = () => void this.removeQueued().finally(() => process.exit(130));
+
+  constructor(private readonly url: string, private readonly ctx: QueueContext) {
+    this.connection = connectionOf(url);
+    this.queue = new Queue(QUEUE_NAME, { connection: this.connection });
+    this.events = new QueueEvents(QUEUE_NAME, { connection: this.connection });
+    this.events.on('progress', ({ jobId: id, data }) => {
+      if (this.waiting.has(id)) ctx.progress.tick(this.tally.progress(id, parsed<ShardProgressEvent>(data)), this.tally.rates());
+    });
+    this.events.on('completed', ({ jobId: id, returnvalue }) => this.waiting.get(id)?.resolve(parsed<ShardResult>(returnvalue)));
+    this.events.on('failed', ({ jobId: id, failedReason }) => void this.settleFailure(id, failedReason));
+  }
+
+  async start(requests: RowsRequest[]) {
+    process.once('SIGINT', this.onSignal).once('SIGTERM', this.onSignal);
+    await this.events.waitUntilReady();
+    if (!requests.length) return;
+    if (process.env[STORE_ENV]) await uploadImages(this.ctx.store, requests);
+    for (const r of requests) {
+      const id = jobId(this.run, r.shard);
+      this.results.set(id, new Promise((resolve, reject) => this.waiting.set(id, { resolve, reject, shard: r.shard })));
+      this.results.get(id)!.catch(() => undefined); // awaited in order by rows(); a later shard's failure must not go unhandled
+    }
+    const children = requests.map((r) => ({
+      name: 'shard', queueName: QUEUE_NAME, data: shardJob(this.run, r, this.ctx),
+      opts: { jobId: jobId(this.run, r.shard), attempts: ATTEMPTS, backoff: { type: 'fixed', delay: 1000 }, failParentOnFailure: true, removeOnComplete: true },
+    }));
+    const merge: MergeJob = { run: this.run, shards: requests.length };
+    const flow = new FlowProducer({ connection: this.connection });
+    const node = await flow.add({ name: 'merge', queueName: QUEUE_NAME, data: merge, opts: { jobId: `${this.run}-merge`, removeOnComplete: true }, children });
+    await flow.close();
+    this.mergeId = node.job.id;
+    log.info(`run ${this.run}: ${requests.length} shard job(s) on ${this.url}; waiting for \`caption worker\`s`);
+  }
+
+  async rows(request: RowsRequest) {
+    const id = jobId(this.run, request.shard);
+    const result = await this.results.get(id)!;
+    const rows = await loadRows(this.ctx.store, result);
+    if (!rows) throw new PipelineError('queue', `shard ${request.shard}: its rows (${result.shard.sha256}) are not in the store ${this.ctx.store.location}`);
+    this.tally.finished(result);
+    this.waiting.delete(id);
+    return rows;
+  }
+
+  async close() {
+    process.off('SIGINT', this.onSignal).off('SIGTERM', this.onSignal);
+    if (this.waiting.size || this.failure) await this.removeQueued();
+    for (const line of this.tally.summary()) log.info(line);
+    await this.events.close();
+    await this.queue.close();
+  }
 
   /** A 'failed' event also marks an attempt that will be retried: only a job in the failed set fails the stage. */
-  async function settleFailure(id: string, reason: string) {
-    const w = waiting.get(id);
-    if (!w || (await (await Job.fromId(queue, id))?.getState()) !== 'failed') return;
-    failure ??= new PipelineError('queue', `features shard ${w.shard} failed ${ATTEMPTS} times on the queue: ${reason}`);
-    w.reject(failure);
+  private async settleFailure(id: string, reason: string) {
+    const w = this.waiting.get(id);
+    if (!w || (await (await Job.fromId(this.queue, id))?.getState()) !== 'failed') return;
+    this.failure ??= new PipelineError('queue', `features shard ${w.shard} failed ${ATTEMPTS} times on the queue: ${reason}`);
+    w.reject(this.failure);
   }
 
-  const onSignal = () => void removeQueued().finally(() => process.exit(130));
-  async function removeQueued() {
+  /** Jobs no worker holds yet are removed; running ones finish and leave their rows in the store. */
+  private async removeQueued() {
     let removed = 0;
-    for (const id of [...waiting.keys(), ...(mergeId ? [mergeId] : [])]) removed += await queue.remove(id).catch(() => 0);
-    if (removed) log.warn(`removed ${removed} queued job(s) of run ${run} from ${url}`);
+    for (const id of [...this.waiting.keys(), ...(this.mergeId ? [this.mergeId] : [])]) removed += await this.queue.remove(id).catch(() => 0);
+    if (removed) log.warn(`removed ${removed} queued job(s) of run ${this.run} from ${this.url}`);
   }
-
-  return {
-    async start(requests: RowsRequest[]) {
-      process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
-      await events.waitUntilReady();
-      if (!requests.length) return;
-      if (process.env[STORE_ENV]) await uploadImages(ctx.store, requests);
-      for (const r of requests) {
-        const id = jobId(run, r.shard);
-        results.set(id, new Promise((resolve, reject) => waiting.set(id, { resolve, reject, shard: r.shard })));
-        results.get(id)!.catch(() => undefined); // awaited in order by rows(); a later shard's failure must not go unhandled
-      }
-      const children = requests.map((r) => ({
-        name: 'shard', queueName: QUEUE_NAME, data: shardJob(run, r, ctx),
-        opts: { jobId: jobId(run, r.shard), attempts: ATTEMPTS, backoff: { type: 'fixed', delay: 1000 }, failParentOnFailure: true, removeOnComplete: true },
-      }));
-      const merge: MergeJob = { run, shards: requests.length };
-      const flow = new FlowProducer({ connection });
-      const node = await flow.add({ name: 'merge', queueName: QUEUE_NAME, data: merge, opts: { jobId: `${run}-merge`, removeOnComplete: true }, children });
-      await flow.close();
-      mergeId = node.job.id;
-      log.info(`run ${run}: ${requests.length} shard job(s) on ${url}; waiting for \`caption worker\`s`);
-    },
-    async rows(request) {
-      const result = await results.get(jobId(run, request.shard))!;
-      const rows = await loadRows(ctx.store, result);
-      if (!rows) throw new PipelineError('queue', `shard ${request.shard}: its rows (${result.shard.sha256}) are not in the store ${ctx.store.location}`);
-      tally.finished(result);
-      waiting.delete(jobId(run, request.shard));
-      return rows;
-    },
-    async close() {
-      process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
-      if (waiting.size || failure) await removeQueued();
-      for (const line of tally.summary()) log.info(line);
-      await events.close();
-      await queue.close();
-    },
-  };
 }
 
 function shardJob(run: string, r: RowsRequest, ctx: QueueContext): ShardJob {
