@@ -22,7 +22,8 @@ const CORRUPT = /^corrupt artifact: .*: (sha256 [0-9a-f]{64} != [0-9a-f]{64}|\d+
 
 function withTemp(fn: (dir: string) => Promise<void>) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'core-datasets-'));
-  return fn(dir).finally(() => fs.rmSync(dir, { recursive: true, force: true }));
+  process.env.CAPTION_STORE = path.join(dir, 'store'); // shards go to a store: this test's own, not the checkout's
+  return fn(dir).finally(() => (delete process.env.CAPTION_STORE, fs.rmSync(dir, { recursive: true, force: true })));
 }
 
 async function ingestArtifact(dir: string) {
