@@ -7,11 +7,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createWorkspace, type Workspace } from './helpers/workspace.ts';
+import { createWorkspace, fileHashes, type Workspace } from './helpers/workspace.ts';
 import { startRedis, type RedisServer } from './helpers/redis.ts';
 
 const PIPELINE = `name: distributed
@@ -67,19 +66,7 @@ function worker(ws: Workspace) {
 }
 
 /** sha256 of every file of the features artifact, by relative path. */
-function featureFiles(ws: Workspace): Record<string, string> {
-  const root = path.join(ws.dir, 'artifacts', 'features');
-  const out: Record<string, string> = {};
-  const walk = (dir: string) => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const full = path.join(dir, e.name);
-      if (e.isDirectory()) walk(full);
-      else out[path.relative(root, full)] = createHash('sha256').update(readFileSync(full)).digest('hex');
-    }
-  };
-  walk(root);
-  return out;
-}
+const featureFiles = (ws: Workspace) => fileHashes(path.join(ws.dir, 'artifacts', 'features'));
 
 let local: Record<string, string>;
 

@@ -7,12 +7,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { REPO, createWorkspace, type Workspace } from './helpers/workspace.ts';
+import { REPO, createWorkspace, fileHashes, type Workspace } from './helpers/workspace.ts';
+import { freePort } from './helpers/redis.ts';
 
 const TEAM = 'caption-test';
 const TOKEN = 'remote-cache-test-token';
@@ -60,34 +59,13 @@ async function startCacheServer(env: Record<string, string> = {}): Promise<Cache
   };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
 /** Turbo's client settings, read from the environment the workspace's `caption`/`turbo` children inherit. */
 function useRemoteCache(server: CacheServer): void {
   Object.assign(process.env, { TURBO_API: server.api, TURBO_TOKEN: TOKEN, TURBO_TEAM: TEAM });
 }
 
 /** sha256 of every file under artifacts/, keyed by relative path. */
-function artifactHashes(ws: Workspace): Record<string, string> {
-  const root = path.join(ws.dir, 'artifacts');
-  const out: Record<string, string> = {};
-  const walk = (dir: string) => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const full = path.join(dir, e.name);
-      if (e.isDirectory()) walk(full);
-      else out[path.relative(root, full)] = createHash('sha256').update(readFileSync(full)).digest('hex');
-    }
-  };
-  walk(root);
-  return out;
-}
+const artifactHashes = (ws: Workspace) => fileHashes(path.join(ws.dir, 'artifacts'));
 
 interface FullSummary {
   tasks: { taskId: string; hash: string; cache: { status: string; source?: string; local: boolean; remote: boolean } }[];

@@ -4,6 +4,7 @@
  * touching this checkout's artifacts or Turbo cache.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -81,4 +82,18 @@ function run(cmd: string, args: string[], cwd: string): void {
 /** Cache status per stage from a Turbo run summary, e.g. { ingest: 'HIT', train: 'MISS', ... }. */
 export function cacheStatus(summary: TurboSummary): Record<string, string> {
   return Object.fromEntries(summary.tasks.map((t) => [t.taskId.split('#')[1], t.cache.status]));
+}
+
+/** sha256 of every file under `root`, keyed by path relative to it. */
+export function fileHashes(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, e.name);
+      if (e.isDirectory()) walk(full);
+      else out[path.relative(root, full)] = createHash('sha256').update(readFileSync(full)).digest('hex');
+    }
+  };
+  walk(root);
+  return out;
 }

@@ -8,13 +8,13 @@
  */
 import path from 'node:path';
 import {
-  ArtifactWriter, IMAGE_FORMAT_NAMES, artifactDir, canonicalJson, catalog, createLogger, createProgress, isSupportedFormat, openStage, openStore,
+  ArtifactWriter, IMAGE_FORMAT_NAMES, PipelineError, artifactDir, canonicalJson, catalog, createLogger, createProgress, isSupportedFormat, openStage, openStore,
   resolveDatasetRoot, sha256, type ContentStore, type FeatureIndexRow, type ImageRow, type Manifest, type Progress, type ShardProgress, type StageParamsFile,
 } from '@caption/core';
 import type { ImageRef } from '@caption/backbones';
 import { featuresCodeVersion } from './code-version.ts';
 import { openExtractor, type ComputedRows, type Extractor } from './extraction.ts';
-import { findRows, loadRows, rowsKey } from './memo.ts';
+import { findRows, loadRows, rowsKey, type RowsRecord } from './memo.ts';
 import type { FeaturesParams } from './params.ts';
 import { queueUrl } from './queue/connection.ts';
 import { queuedRows } from './queue/coordinator.ts';
@@ -114,20 +114,21 @@ const planShards = (images: ImageRef[], size: number) =>
 /** Per uncommitted shard with images to compute: its request, and whether the store already has the rows. */
 async function pendingRequests(planned: ImageRef[][], committed: (ShardProgress | undefined)[], run: Run, reuse: boolean) {
   const code = featuresCodeVersion();
-  const out = new Map<number, RowsRequest & { found?: ComputedRows }>();
+  const out = new Map<number, RowsRequest & { found?: RowsRecord }>();
   for (const [s, shardImages] of planned.entries()) {
     const images = shardImages.filter((i) => !run.reusable?.has(i.sha256));
     if (committed[s] || !images.length) continue;
     const key = rowsKey(code, run.x.config, images);
     const record = reuse ? await findRows(run.store, key) : undefined;
-    out.set(s, { shard: s, key, images, found: record && await loadRows(run.store, record) });
+    // only whether the store has them: the rows are read when their shard is assembled, one shard in memory at a time
+    out.set(s, { shard: s, key, images, found: record && (await run.store.has(record.shard.sha256)) ? record : undefined });
   }
   return out;
 }
 
 /** Shard `s`: rows of unchanged images from the previous artifact, the rest from the store or computed; committed as a unit. */
 async function assembleShard(
-  writer: ArtifactWriter, s: number, planned: ImageRef[], request: (RowsRequest & { found?: ComputedRows }) | undefined,
+  writer: ArtifactWriter, s: number, planned: ImageRef[], request: (RowsRequest & { found?: RowsRecord }) | undefined,
   run: Run, source: RowsSource, dtype: FeaturesParams['dtype'],
 ): Promise<ShardProgress> {
   const [L, D] = run.x.backbone.shape;
@@ -136,7 +137,7 @@ async function assembleShard(
   run.progress.skip(rows.size);
   let failed: ShardProgress['failed'] = [];
   if (request) {
-    const computed = request.found ?? await source.rows(request);
+    const computed = request.found ? await storedRows(run.store, request.found) : await source.rows(request);
     if (request.found) (run.counts.stored += request.images.length, run.progress.skip(request.images.length));
     else run.counts.computed += request.images.length;
     computed.shard.sha256s.forEach((sha, i) => rows.set(sha, computed.shard.data.subarray(i * L * D, (i + 1) * L * D)));
@@ -150,4 +151,10 @@ async function assembleShard(
     imageIds: done.images, sha256s: kept.map((i) => i.sha256), shape: run.x.backbone.shape, dtype, data, metadata: run.x.metadata,
   }, done);
   return done;
+}
+
+async function storedRows(store: ContentStore, record: RowsRecord): Promise<ComputedRows> {
+  const rows = await loadRows(store, record);
+  if (!rows) throw new PipelineError('input', `rows ${record.shard.sha256} left the store ${store.location} during the run; run again`);
+  return rows;
 }
