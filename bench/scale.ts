@@ -1,6 +1,8 @@
 /**
- * `pnpm bench:scale [--images N] [--backbone id] [--shard n] [--workers 1,2]`: features as queued shard jobs on
- * a real redis-server (loopback), with 1 then 2 `caption worker` processes of one ONNX Runtime thread each, on
+ * `pnpm bench:scale [--images N] [--backbone id] [--shard n] [--workers 1,2] [--pin]`: features as queued shard
+ * jobs on a real redis-server (loopback), with 1 then 2 `caption worker` processes of one ONNX Runtime thread each
+ * (`--pin`: worker i confined to core i with taskset, as if each had a machine of one core; unpinned, a lone
+ * worker also decodes images on the idle core), on
  * N real Flickr8k images ($CAPTION_SHARED/datasets/flickr8k); then the store's write/read throughput, and a
  * projection for COCO (123,287 images) on M machines from the measured per-shard time and store throughput.
  */
@@ -18,7 +20,7 @@ import { startRedis } from '../test/helpers/redis.ts';
 
 const { values } = parseArgs({ options: {
   images: { type: 'string', default: '256' }, backbone: { type: 'string', default: 'inception_v3' },
-  shard: { type: 'string', default: '16' }, workers: { type: 'string', default: '1,2' },
+  shard: { type: 'string', default: '16' }, workers: { type: 'string', default: '1,2' }, pin: { type: 'boolean', default: false },
 } });
 const SHARED = process.env.CAPTION_SHARED;
 if (!SHARED) (console.error('set CAPTION_SHARED (the shared folder holding datasets/flickr8k)'), process.exit(2));
@@ -45,8 +47,10 @@ function subset(out: string, n: number) {
 }
 
 function startWorkers(n: number, url: string): Promise<ChildProcess[]> {
-  return Promise.all(Array.from({ length: n }, () => new Promise<ChildProcess>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'packages/cli/src/main.ts', 'worker', '--queue', url, '--threads', '1'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  return Promise.all(Array.from({ length: n }, (_, i) => new Promise<ChildProcess>((resolve, reject) => {
+    const args = [process.execPath, '--import', 'tsx', 'packages/cli/src/main.ts', 'worker', '--queue', url, '--threads', '1'];
+    const [cmd, ...rest] = values.pin ? ['taskset', '-c', String(i % os.cpus().length), ...args] : args;
+    const child = spawn(cmd, rest, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stderr!.on('data', (d) => ((out += d), /waiting for jobs/.test(out) && resolve(child)));
     child.once('exit', (code) => reject(new Error(`worker exited ${code}:\n${out}`)));
@@ -76,8 +80,8 @@ try {
     await features(`warm-${count}`, redis.url, 'ingest-warm', 2); // 8 small jobs: each worker loads the backbone on its first, not timed
     const secs = await features(`run-${count}`, redis.url);
     rates[count] = n / secs;
-    console.log(`${values.backbone} ${count} worker(s) x 1 thread: ${n} images in ${secs.toFixed(1)} s = ${rates[count].toFixed(2)} img/s`);
-    for (const w of workers) w.kill('SIGTERM');
+    console.log(`${values.backbone} ${count} worker(s) x 1 thread${values.pin ? ' (pinned, a core each)' : ''}: ${n} images in ${secs.toFixed(1)} s = ${rates[count].toFixed(2)} img/s`);
+    await Promise.all(workers.map((w) => new Promise((r) => w.once('exit', r).kill('SIGTERM'))));
   }
 } finally {
   await redis.stop();

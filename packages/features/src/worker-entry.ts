@@ -1,3 +1,3 @@
 /** What `caption worker` needs from the features stage: the queue's worker side. */
-export { startWorker, WORKER_ID, type WorkerOptions } from './queue/worker.ts';
+export { startWorker, WORKER_ID, type ShardWorker, type WorkerOptions } from './queue/worker.ts';
 export { QUEUE_ENV, QUEUE_NAME } from './queue/connection.ts';

@@ -53,8 +53,8 @@ function run(out: string, opts: { queue?: string; ingest?: string; store?: strin
 
 interface Worker { child: ChildProcess; output: () => string; waitFor(re: RegExp): Promise<void> }
 
-function startWorker(env: Record<string, string> = {}, checkout = REPO): Worker {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'packages/cli/src/main.ts', 'worker', '--queue', redis.url, '--threads', '1'], {
+function startWorker(env: Record<string, string> = {}, checkout = REPO, url = redis.url): Worker {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'packages/cli/src/main.ts', 'worker', '--queue', url, '--threads', '1'], {
     cwd: checkout, env: { ...process.env, CAPTION_QUEUE_LOCK_MS: '4000', CAPTION_STORE: '', CAPTION_QUEUE: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   workers.push(child);
@@ -147,6 +147,40 @@ test('queue: a shard job that fails three times fails the stage, naming the shar
   assert.equal((w.output().match(/took shard 1 /g) ?? []).length, 3, w.output());
 });
 
+test('queue: shards failing for good while others still fail -> one clear error, and the coordinator closes without a crash', async () => {
+  // another process fails every attempt at once, so failures keep arriving while the first shard to fail for
+  // good stops the stage and the coordinator closes its queue
+  const script = path.join(tmp, 'failing-worker.mts');
+  writeFileSync(script, `
+    import { Worker } from ${JSON.stringify(import.meta.resolve('bullmq'))};
+    const w = new Worker(${JSON.stringify(QUEUE_NAME)}, async (job) => {
+      await new Promise((r) => setTimeout(r, Math.random() * 40));
+      if (job.name === 'shard') throw new Error('no extractor here');
+    }, { connection: ${JSON.stringify(connectionOf(redis.url))}, concurrency: 8 });
+    await w.waitUntilReady();
+    console.log('ready');
+    process.once('SIGTERM', () => void w.close().then(() => process.exit(0)));
+  `);
+  const failing = spawn(process.execPath, ['--import', 'tsx', script], { cwd: here, stdio: ['ignore', 'pipe', 'inherit'] });
+  workers.push(failing);
+  await new Promise((resolve, reject) => failing.once('exit', reject).stdout!.once('data', resolve));
+  const rejections: unknown[] = [];
+  const onRejection = (reason: unknown) => void rejections.push(reason);
+  process.on('unhandledRejection', onRejection);
+  try {
+    process.env.CAPTION_STORE = path.join(tmp, 'store-burst');
+    process.env.CAPTION_QUEUE = redis.url;
+    await assert.rejects(runFeatures({ pipeline: 't', seed: 1, params: { ...params, shardSize: 1 } }, path.join(tmp, 'ingest'), path.join(tmp, 'burst')),
+      /features shard \d+ failed 3 times on the queue: no extractor here/);
+    await new Promise((r) => setTimeout(r, 2000)); // the remaining shards' attempts fail meanwhile
+  } finally {
+    process.off('unhandledRejection', onRejection);
+    failing.kill('SIGTERM');
+  }
+  assert.deepEqual(rejections.map(String), []);
+  assert.ok(!existsSync(path.join(tmp, 'burst', 'manifest.json')));
+});
+
 test('queue: a worker running other code refuses the job, with both versions', async () => {
   // another checkout of this repository with one line changed
   const other = createWorkspace('caption-other-checkout-');
@@ -182,6 +216,21 @@ test('queue: Ctrl-C on the coordinator removes its queued jobs', async () => {
   assert.match(output, /removed 7 queued job\(s\)/); // 6 shards + the merge
   assert.deepEqual(await jobCounts(), { waiting: 0, 'waiting-children': 0, active: 0, delayed: 0, prioritized: 0 });
   assert.ok(!existsSync(path.join(tmp, 'interrupted', 'manifest.json')));
+});
+
+test('queue: Redis going away -> the worker says so once (not once per retry), and SIGTERM still stops it', async () => {
+  const gone = await startRedis();
+  const w = startWorker({}, REPO, gone.url);
+  await w.waitFor(/waiting for jobs/);
+  await gone.stop();
+  await w.waitFor(/ECONNREFUSED .*\(retrying\)/);
+  await new Promise((r) => setTimeout(r, 2000)); // ioredis retries several times meanwhile
+  assert.equal((w.output().match(/ECONNREFUSED/g) ?? []).length, 1, w.output());
+  const exited = new Promise((r) => w.child.once('exit', r));
+  w.child.kill('SIGTERM');
+  const outcome = await Promise.race([exited.then(() => 'exited'), new Promise((r) => setTimeout(r, 20_000, 'still running 20 s after SIGTERM'))]);
+  assert.equal(outcome, 'exited', w.output());
+  assert.equal(w.child.exitCode, 0, w.output());
 });
 
 test('queue: Redis unreachable -> a clear error within seconds, nothing written', async () => {

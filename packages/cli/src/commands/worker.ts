@@ -23,8 +23,17 @@ export const workerCommand: Command = {
       lockMs: positive(process.env.CAPTION_QUEUE_LOCK_MS, 'CAPTION_QUEUE_LOCK_MS'),
     });
     await new Promise<void>((resolve) => {
-      const stop = () => void worker.close().then(resolve);
-      process.once('SIGINT', stop).once('SIGTERM', stop);
+      let stopping = false;
+      const stop = () => {
+        if (stopping) { // the job in hand goes back to the queue when its lock expires
+          process.stderr.write('[worker] stopping now\n');
+          return void worker.stop(true).then(resolve);
+        }
+        stopping = true;
+        process.stderr.write('[worker] stopping after the job in hand (signal again to stop now)\n');
+        void worker.stop().then(resolve);
+      };
+      process.on('SIGINT', stop).on('SIGTERM', stop);
     });
   },
 };

@@ -1,6 +1,6 @@
 /**
  * A checkpoint's files (TF.js weights format plus what captioning needs): `model.json` (config, extra record,
- * weights manifest), `weights.bin` and `vocabulary.json`. Encoding a model into them is the model code's job;
+ * weights manifest), `weights.bin` (kept in the content store too) and `vocabulary.json`. Encoding a model into them is the model code's job;
  * this dataset only moves verified bytes.
  */
 import { existsSync } from 'node:fs';
@@ -10,6 +10,8 @@ import { expandEnv } from '../config/env.ts';
 import { PipelineError } from '../errors.ts';
 import { sha256 } from '../hash.ts';
 import { repoRoot } from '../paths.ts';
+import type { ContentStore } from '../store/content-store.ts';
+import { openStore } from '../store/open-store.ts';
 import { openArtifact, type Artifact } from './artifact.ts';
 import type { ArtifactWriter, Unit } from './artifact-writer.ts';
 import { MANIFEST_FILE } from './manifest.ts';
@@ -26,8 +28,14 @@ export class CheckpointDataset {
     return readAll((f) => artifact.read(`${this.name}/${f}`));
   }
 
-  async save(writer: ArtifactWriter, files: CheckpointFiles): Promise<void> {
+  /**
+   * The weights also go to the content store: Turbo caches the small files only (turbo.json leaves
+   * `weights.bin` out), and opening the artifact in another clone fetches them by hash.
+   */
+  async save(writer: ArtifactWriter, files: CheckpointFiles, store: ContentStore = openStore()): Promise<void> {
     for (const f of CHECKPOINT_FILES) await writer.write(`${this.name}/${f}`, files[f]);
+    const weights = files['weights.bin'];
+    await store.putBytes(typeof weights === 'string' ? Buffer.from(weights) : weights);
   }
 
   /** The checkpoint inside a unit (an epoch checkpoint's `<prefix>model.json`, ...), verified against the unit. */

@@ -43,6 +43,8 @@ class QueuedRows implements RowsSource {
   private readonly tally = new WorkerTally();
   private mergeId?: string;
   private failure?: Error;
+  /** Failures still being looked up: close() waits for them, so none touches the queue after it is closed. */
+  private readonly settling = new Set<Promise<void>>();
   private readonly onSignal = () => void this.removeQueued().finally(() => process.exit(130));
 
   constructor(private readonly url: string, private readonly ctx: QueueContext) {
@@ -53,7 +55,10 @@ class QueuedRows implements RowsSource {
       if (this.waiting.has(id)) ctx.progress.tick(this.tally.progress(id, parsed<ShardProgressEvent>(data)), this.tally.rates());
     });
     this.events.on('completed', ({ jobId: id, returnvalue }) => this.waiting.get(id)?.resolve(parsed<ShardResult>(returnvalue)));
-    this.events.on('failed', ({ jobId: id, failedReason }) => void this.settleFailure(id, failedReason));
+    this.events.on('failed', ({ jobId: id, failedReason }) => {
+      const settling = this.settleFailure(id, failedReason).finally(() => this.settling.delete(settling));
+      this.settling.add(settling);
+    });
   }
 
   async start(requests: RowsRequest[]) {
@@ -92,6 +97,8 @@ class QueuedRows implements RowsSource {
     process.off('SIGINT', this.onSignal).off('SIGTERM', this.onSignal);
     if (this.waiting.size || this.failure) await this.removeQueued();
     for (const line of this.tally.summary()) log.info(line);
+    for (const event of ['progress', 'completed', 'failed'] as const) this.events.removeAllListeners(event);
+    await Promise.all(this.settling);
     await this.events.close();
     await this.queue.close();
   }
@@ -99,7 +106,15 @@ class QueuedRows implements RowsSource {
   /** A 'failed' event also marks an attempt that will be retried: only a job in the failed set fails the stage. */
   private async settleFailure(id: string, reason: string) {
     const w = this.waiting.get(id);
-    if (!w || (await (await Job.fromId(this.queue, id))?.getState()) !== 'failed') return;
+    if (!w) return;
+    let state: string | undefined;
+    try {
+      state = await (await Job.fromId(this.queue, id))?.getState();
+    } catch (err) { // Redis went away: the stage cannot tell a retry from the end, so it stops
+      this.failure ??= new PipelineError('queue', `features shard ${w.shard} failed (${reason}) and its state could not be read from ${this.url}: ${(err as Error).message}`);
+      return w.reject(this.failure);
+    }
+    if (state !== 'failed') return;
     this.failure ??= new PipelineError('queue', `features shard ${w.shard} failed ${ATTEMPTS} times on the queue: ${reason}`);
     w.reject(this.failure);
   }

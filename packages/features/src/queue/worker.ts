@@ -23,17 +23,32 @@ export interface WorkerOptions {
   lockMs?: number;           // how long a silent worker keeps its job before another may take it
 }
 
-export async function startWorker(opts: WorkerOptions): Promise<Worker> {
+/** A started worker. `stop()` lets a job in hand finish; with none in hand (or Redis gone) it stops at once. */
+export interface ShardWorker { stop(now?: boolean): Promise<void> }
+
+export async function startWorker(opts: WorkerOptions): Promise<ShardWorker> {
   await checkRedis(opts.url);
   const extractors = new Map<string, Promise<Extractor>>();
   const lockDuration = opts.lockMs ?? 30_000;
-  const worker = new Worker(QUEUE_NAME, (job: Job) => (job.name === 'merge' ? merge(job) : shard(job, extractors, opts.threads)), {
-    connection: connectionOf(opts.url), concurrency: opts.concurrency ?? 1, lockDuration, stalledInterval: lockDuration, maxStalledCount: 2,
-  });
+  let inHand = 0;
+  const worker = new Worker(QUEUE_NAME, async (job: Job) => {
+    inHand++;
+    try {
+      return await (job.name === 'merge' ? merge(job) : shard(job, extractors, opts.threads));
+    } finally {
+      inHand--;
+    }
+  }, { connection: connectionOf(opts.url), concurrency: opts.concurrency ?? 1, lockDuration, stalledInterval: lockDuration, maxStalledCount: 2 });
   worker.on('failed', (job, err) => log.warn(`${job?.name} ${job?.id} failed (attempt ${job?.attemptsMade}): ${err.message}`));
+  let lastError: string | undefined; // ioredis retries every few hundred ms: one line per outage, not one per retry
+  worker.on('error', (err) => {
+    if (err.message !== lastError) log.warn(`queue ${opts.url}: ${err.message} (retrying)`);
+    lastError = err.message;
+  });
   await worker.waitUntilReady();
   log.info(`${WORKER_ID} waiting for jobs on ${opts.url} (code ${featuresCodeVersion().slice(0, 12)})`);
-  return worker;
+  // a graceful close needs Redis to hand the job back; with nothing in hand there is nothing to wait for
+  return { stop: (now = false) => worker.close(now || inHand === 0) };
 }
 
 async function shard(job: Job, extractors: Map<string, Promise<Extractor>>, threads?: number): Promise<ShardResult> {
