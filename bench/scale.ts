@@ -57,6 +57,21 @@ function startWorkers(n: number, url: string): Promise<ChildProcess[]> {
   })));
 }
 
+/** images/s of `n` processes computing the run's rows at once, each alone on the machine otherwise. */
+function computeAlone(n: number): Promise<number[]> {
+  return Promise.all(Array.from({ length: n }, () => new Promise<number>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/compute-alone.ts', path.join(tmp, 'ingest'), JSON.stringify(params)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (out += d));
+    child.once('exit', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('{"rate"'));
+      if (code === 0 && line) resolve((JSON.parse(line) as { rate: number }).rate);
+      else reject(new Error(`compute-alone exited ${code}:\n${out.slice(-2000)}`));
+    });
+  })));
+}
+
 async function features(out: string, queue?: string, ingestDir = 'ingest', shardSize = params.shardSize): Promise<number> {
   process.env.CAPTION_STORE = path.join(tmp, `store-${out}`);
   if (queue) process.env.CAPTION_QUEUE = queue;
@@ -87,7 +102,14 @@ try {
   await redis.stop();
 }
 const counts = Object.keys(rates).map(Number);
-if (counts.includes(1) && counts.includes(2)) console.log(`speed-up 2 workers / 1 worker: ${(rates[2] / rates[1]).toFixed(2)}x`);
+if (counts.includes(1) && counts.includes(2)) {
+  console.log(`speed-up 2 workers / 1 worker: ${(rates[2] / rates[1]).toFixed(2)}x`);
+  const [alone] = await computeAlone(1);
+  const pair = await computeAlone(2);
+  const both = pair[0] + pair[1];
+  console.log(`ceiling without the queue (processes computing rows directly): 1 alone ${alone.toFixed(2)} img/s, ` +
+    `2 at once ${pair.map((r) => r.toFixed(2)).join(' + ')} = ${both.toFixed(2)} img/s: ${(both / alone).toFixed(2)}x`);
+}
 
 // store throughput over the shards just written: put into a fresh store, fetch back out
 const shardDir = path.join(tmp, `run-${counts.at(-1)}`, 'shards');
