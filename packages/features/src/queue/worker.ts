@@ -40,7 +40,7 @@ export async function startWorker(opts: WorkerOptions): Promise<ShardWorker> {
     }
   }, { connection: connectionOf(opts.url), concurrency: opts.concurrency ?? 1, lockDuration, stalledInterval: lockDuration, maxStalledCount: 2 });
   worker.on('failed', (job, err) => log.warn(`${job?.name} ${job?.id} failed (attempt ${job?.attemptsMade}): ${err.message}`));
-  let lastError: string | undefined; // ioredis retries every few hundred ms: one line per outage, not one per retry
+  let lastError: string | undefined; // ioredis retries every few hundred ms: a line when the error changes, not one per retry
   worker.on('error', (err) => {
     if (err.message !== lastError) log.warn(`queue ${opts.url}: ${err.message} (retrying)`);
     lastError = err.message;
