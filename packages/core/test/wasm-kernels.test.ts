@@ -1,7 +1,7 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initTf, tf } from '../src/tf/runtime.ts';
-import { Rng } from '../src/rng.ts';
+import { assertClose, onCpu, onWasm, randoms, read, size } from './tf-compare.ts';
 
 /**
  * The wasm kernel fixes (tf/wasm-kernels.ts) checked against the reference cpu backend. Tensors are built
@@ -11,34 +11,6 @@ before(async () => {
   assert.equal(await initTf('wasm'), 'wasm');
   assert.equal(tf.getBackend(), 'wasm');
 });
-
-interface Result { shape: number[]; values: number[] }
-const read = (t: tf.Tensor): Result => ({ shape: t.shape, values: Array.from(t.dataSync()) });
-
-async function onCpu<T>(fn: () => T): Promise<T> {
-  await tf.setBackend('cpu');
-  try {
-    return tf.tidy(fn as () => never) as T;
-  } finally {
-    await tf.setBackend('wasm');
-  }
-}
-function onWasm<T>(fn: () => T): T {
-  assert.equal(tf.getBackend(), 'wasm');
-  return tf.tidy(fn as () => never) as T;
-}
-function assertClose(actual: Result, expected: Result, tol: number, label = ''): void {
-  assert.deepEqual(actual.shape, expected.shape, `${label} shape`);
-  assert.equal(actual.values.length, expected.values.length);
-  actual.values.forEach((v, i) => {
-    if (!(Math.abs(v - expected.values[i]) <= tol)) assert.fail(`${label}[${i}]: wasm ${v}, cpu ${expected.values[i]}`);
-  });
-}
-const randoms = (seed: number, n: number) => {
-  const rng = new Rng(seed);
-  return Array.from({ length: n }, () => rng.next() * 2 - 1);
-};
-const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 test('wasm: the kernel fixes are registered', () => {
   assert.ok(tf.getKernel('UnsortedSegmentSum', 'wasm'), 'UnsortedSegmentSum');

@@ -4,9 +4,11 @@
  * - BatchMatMul with transposeA/transposeB runs several times slower than the plain product, and dense-layer
  *   gradients use exactly those: transpose first with the wasm Transpose kernel, then call the plain kernel
  *   (the gain: README, "Training speed").
+ * - The convolution gradients it lacks (wasm-conv-grads.ts), for training conv layers.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { registerWasmConvGradients } from './wasm-conv-grads.ts';
 
 let registered = false;
 let transposeFirst = true;
@@ -21,6 +23,7 @@ export function registerWasmKernelFixes(): void {
   registered = true;
   registerUnsortedSegmentSum();
   registerFastBatchMatMul();
+  registerWasmConvGradients();
 }
 
 function registerUnsortedSegmentSum(): void {
