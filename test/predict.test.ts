@@ -6,7 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { readParquetRows } from '../packages/core/src/index.ts';
@@ -66,6 +66,16 @@ describe('caption predict', () => {
     const json = JSON.parse(predict([...files, '--json']).stdout) as { captions: { file: string; caption: string }[]; errors: unknown[] };
     assert.deepEqual(json.captions.map((c) => [c.file, c.caption]), lines(greedy));
     assert.deepEqual(json.errors, []);
+  });
+
+  test('--checkpoint takes the train artifact or its checkpoint/; weights gone from there come back from the store', () => {
+    assert.equal(predict([...files, '--checkpoint', 'artifacts/train']).stdout, greedy);
+    const weights = path.join(ws.dir, 'artifacts/train/checkpoint/weights.bin');
+    rmSync(weights);
+    const restored = predict([...files, '--checkpoint', 'artifacts/train/checkpoint']);
+    assert.equal(restored.stdout, greedy);
+    assert.match(restored.stderr, /\[store\] train: 1 file\(s\), [\d.]+ MiB fetched from /);
+    assert.ok(existsSync(weights));
   });
 
   test('a directory stands for its image files, sorted; every other entry is named as skipped, with why', () => {

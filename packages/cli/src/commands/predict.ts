@@ -5,7 +5,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { PipelineError, artifactDir, catalog, createLogger, decodeIds, type Vocabulary } from '@caption/core';
+import { PipelineError, artifactDir, catalog, checkpointDirOf, createLogger, decodeIds, type Vocabulary } from '@caption/core';
 import { initTf } from '@caption/core/tf';
 import { attentionGrid, attentionOverlay, evaluateParamsSchema } from '@caption/evaluate';
 import type { Command } from '../command.ts';
@@ -24,7 +24,7 @@ export const predictCommand: Command = {
   summary: 'caption JPEG/PNG/WebP images with a trained checkpoint (one line per image: file, tab, caption)',
   usage: 'caption predict <image files or dirs...> [--checkpoint <dir>] [--beam k] [--length-penalty x] [--max-length n] [--attention out.png] [--json]',
   options: {
-    checkpoint: { type: 'string', description: 'checkpoint directory (default: artifacts/train/checkpoint)' },
+    checkpoint: { type: 'string', description: 'checkpoint directory, or a train artifact holding one (default: artifacts/train/checkpoint)' },
     beam: { type: 'string', description: 'beam search with k beams (without it: greedy decoding; --beam 1 gives the greedy caption by beam search)' },
     'length-penalty': { type: 'string', description: `beam search: rank by log p / length^x (default ${DEFAULTS.lengthPenalty.default})` },
     'max-length': { type: 'string', description: `most words per caption (default ${DEFAULTS.maxLength.default}, as evaluate)` },
@@ -33,7 +33,7 @@ export const predictCommand: Command = {
   },
   async run({ positionals, values }) {
     if (!positionals.length) throw new PipelineError('usage', 'predict needs at least one image file or directory');
-    const checkpointDir = path.resolve(typeof values.checkpoint === 'string' ? values.checkpoint : path.join(artifactDir('train'), 'checkpoint'));
+    const checkpointDir = typeof values.checkpoint === 'string' ? checkpointDirOf(path.resolve(values.checkpoint)) : path.join(artifactDir('train'), 'checkpoint');
     const beam = values.beam === undefined ? undefined : intOption(values.beam, 'beam', 1, 1, DEFAULTS.beamSize.maximum);
     const maxLength = intOption(values['max-length'], 'max-length', DEFAULTS.maxLength.default, 1, DEFAULTS.maxLength.maximum);
     const lengthPenalty = numberOption(values['length-penalty'], 'length-penalty', DEFAULTS.lengthPenalty.default);
