@@ -79,14 +79,13 @@ function depthwiseFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, a: ConvAttrs & { f
   const info = tf.backend_util.computeConv2DInfo(x.shape, a.filterShape, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, true);
   const [xs, dys] = [x.dataSync() as Float32Array, dy.dataSync() as Float32Array];
   const dw = new Float32Array(size(a.filterShape));
-  const CM = info.inChannels * a.filterShape[3];
   const M = a.filterShape[3];
   const C = info.inChannels;
   forEachRead(info, M === 1
     ? (xAt, dyAt, wAt) => { for (let c = 0; c < C; c++) dw[wAt + c] += xs[xAt + c] * dys[dyAt + c]; }
     : (xAt, dyAt, wAt) => {
       for (let c = 0; c < C; c++) for (let m = 0; m < M; m++) dw[wAt + c * M + m] += xs[xAt + c] * dys[dyAt + c * M + m];
-    }, CM);
+    }, C * M);
   return tf.tensor4d(dw, a.filterShape);
 }
 
@@ -135,18 +134,14 @@ function tapSlices(x: tf.Tensor4D, info: ConvInfo): tf.Tensor4D[] {
   const { top, left } = info.padInfo;
   const padded = x.pad([[0, 0], [top, padH - top - info.inHeight], [left, padW - left - info.inWidth], [0, 0]]);
   const out: tf.Tensor4D[] = [];
-  forEachTap(info, (_i, _j, y0, x0) => {
-    const end = [info.batchSize, y0 + (info.outHeight - 1) * info.strideHeight + 1, x0 + (info.outWidth - 1) * info.strideWidth + 1, info.inChannels];
-    out.push(tf.stridedSlice(padded, [0, y0, x0, 0], end, [1, info.strideHeight, info.strideWidth, 1]) as tf.Tensor4D);
-  });
-  return out;
-}
-
-/** Tap (i, j) and the padded-input row and column where its first read falls. */
-function forEachTap(info: ConvInfo, fn: (i: number, j: number, top: number, left: number) => void): void {
   for (let i = 0; i < info.filterHeight; i++) {
-    for (let j = 0; j < info.filterWidth; j++) fn(i, j, i * info.dilationHeight, j * info.dilationWidth);
+    for (let j = 0; j < info.filterWidth; j++) { // tap (i, j) first reads padded row i·dilation, column j·dilation
+      const [y0, x0] = [i * info.dilationHeight, j * info.dilationWidth];
+      const end = [info.batchSize, y0 + (info.outHeight - 1) * info.strideHeight + 1, x0 + (info.outWidth - 1) * info.strideWidth + 1, info.inChannels];
+      out.push(tf.stridedSlice(padded, [0, y0, x0, 0], end, [1, info.strideHeight, info.strideWidth, 1]) as tf.Tensor4D);
+    }
   }
+  return out;
 }
 
 /** Height and width of the zero-padded input: large enough for every tap's last read. */
