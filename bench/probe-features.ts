@@ -16,6 +16,7 @@ const { values } = parseArgs({
   options: {
     dataset: { type: 'string', default: path.join(process.env.CAPTION_DATASETS ?? '../shared/datasets', 'flickr8k') },
     backbone: { type: 'string', default: 'mobilenet_v2' },
+    'input-size': { type: 'string' },  // feed the backbone this square size instead of the registry's
     'cut-layers': { type: 'string', default: 'out_relu,block_16_project_BN,block_14_expand_relu,block_13_expand_relu,block_10_project_BN' },
     train: { type: 'string', default: '2000' },
     test: { type: 'string', default: '1000' },
@@ -44,7 +45,9 @@ const imageDir = ['Flicker8k_Dataset', 'Images'].map((d) => path.join(values.dat
 
 await initTf();
 for (const cutLayer of values['cut-layers']!.split(',')) {
-  const loaded = await loadBackbone(BACKBONES[values.backbone as keyof typeof BACKBONES] as Backbone, { cutLayer });
+  const entry = BACKBONES[values.backbone as keyof typeof BACKBONES] as Backbone;
+  const inputSize = values['input-size'] ? Number(values['input-size']) : entry.inputSize;
+  const loaded = await loadBackbone({ ...entry, inputSize }, { cutLayer });
   const engine = await onnxEngine(loaded.extractor, loaded.backbone, loaded.weightsHash);
   const [L, Dm] = loaded.backbone.shape;
   const S = loaded.backbone.inputSize;
@@ -57,7 +60,7 @@ for (const cutLayer of values['cut-layers']!.split(',')) {
     for (let j = 0; j < batch.length; j++) for (let l = 0; l < L; l++) for (let d = 0; d < Dm; d++) pooled[(i + j) * Dm + d] += f[(j * L + l) * Dm + d] / L;
   }
   engine.dispose();
-  console.log(`${values.backbone} ${cutLayer} [${L},${Dm}] meanAUC ${probe(pooled, Dm).toFixed(4)}`);
+  console.log(`${values.backbone}@${S} ${cutLayer} [${L},${Dm}] meanAUC ${probe(pooled, Dm).toFixed(4)}`);
 }
 
 /** Logistic regressions on standardised features (train images), mean AUC over the words on the test images. */

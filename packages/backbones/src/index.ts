@@ -4,7 +4,8 @@
  * the inference engines (ONNX Runtime, TF.js), image decoding, and batched extraction.
  */
 export { BACKBONES, BACKBONE_IDS, WEIGHTS_NOTE, type Backbone, type BackboneId } from './registry/index.ts';
-export { imagenetFile, loadBackbone, type LoadedBackbone } from './load.ts';
+export { imagenetFile, loadBackbone, loadKerasBackbone, type LoadedBackbone } from './load.ts';
+export type { GraphExtractor } from './weights/graph-model.ts';
 export { fetchWeightsFile, weightsCacheDir } from './weights/fetch.ts';
 export { decodeImage } from './decode.ts';
 export { extractFeatures, type ImageRef, type FeatureBatch } from './extract.ts';

@@ -30,6 +30,7 @@ import { vgg16 } from './architectures/vgg16.ts';
 import { WEIGHTS_NOTE, type Backbone, type KerasWeightsFile } from './registry/index.ts';
 import { assignFromH5, assignRandom, weightedLayers } from './weights/assign.ts';
 import { fetchWeightsFile } from './weights/fetch.ts';
+import { loadGraphBackbone, type GraphExtractor } from './weights/graph-model.ts';
 import { openKerasH5 } from './weights/h5.ts';
 import { nsfwjsModel } from './weights/nsfwjs.ts';
 import { RANDOM_WEIGHTS_NOTE } from './weights/random.ts';
@@ -45,7 +46,8 @@ export interface LoadBackboneOptions {
 }
 
 export interface LoadedBackbone {
-  extractor: tf.LayersModel;  // input [B, S, S, 3] RGB in [0,1] -> [B, h, w, D] or [B, D]
+  /** input [B, S, S, 3] RGB in [0,1] -> [B, h, w, D] or [B, D]; a graph-model backbone's graph as loaded */
+  extractor: tf.LayersModel | GraphExtractor;
   weightsHash: string;        // sha256 identifying the weights (and topology) the features come from
   weightsNote: string;        // what the weights are, for shard metadata and the manifest
   /** the backbone as loaded: the registry entry, with cutLayer/shape of this extractor and the preprocessing of these weights */
@@ -87,6 +89,11 @@ export async function resolveWeightsSource(weights: string): Promise<WeightsSour
 export async function loadBackbone(backbone: Backbone, opts: LoadBackboneOptions = {}): Promise<LoadedBackbone> {
   const seed = opts.seed ?? 0;
   const source = await resolveWeightsSource(opts.weights ?? 'pretrained');
+  if (backbone.graph) {
+    if (source.kind !== 'pretrained') throw new Error(`${backbone.id}: a graph-model backbone has only its packaged weights (features.weights: pretrained), not '${opts.weights}'`);
+    const { shape, ...loaded } = await loadGraphBackbone(backbone, opts.cutLayer ?? backbone.cutLayer);
+    return { ...loaded, backbone: { ...backbone, cutLayer: opts.cutLayer ?? backbone.cutLayer, shape } };
+  }
   switch (source.kind) {
     case 'pretrained': {
       if (!backbone.nsfwjs) {
@@ -121,6 +128,13 @@ export async function loadBackbone(backbone: Backbone, opts: LoadBackboneOptions
       return { ...cut(model, backbone, opts.cutLayer), weightsHash, weightsNote: `TF.js layers model ${path.basename(source.dir)}` };
     }
   }
+}
+
+/** `loadBackbone` for a backbone that is a Keras network (every one but the graph models). */
+export async function loadKerasBackbone(backbone: Backbone, opts: LoadBackboneOptions = {}): Promise<LoadedBackbone & { extractor: tf.LayersModel }> {
+  const loaded = await loadBackbone(backbone, opts);
+  if (!(loaded.extractor instanceof tf.LayersModel)) throw new Error(`${backbone.id}: a graph model, not a Keras network`);
+  return { ...loaded, extractor: loaded.extractor };
 }
 
 /** The keras.applications file `imagenet` fetches: the no-top one unless the cut needs the classifier's layers. */
@@ -177,6 +191,8 @@ function buildArchitecture(backbone: Backbone, cutOverride?: string): tf.LayersM
       return efficientNetB0(backbone.inputSize, { inputTransform: backbone.inputTransform });
     case 'vgg16':
       return vgg16(backbone.inputSize, opts);
+    case undefined:
+      throw new Error(`${backbone.id}: not a network built in code; only its packaged weights load`);
   }
 }
 

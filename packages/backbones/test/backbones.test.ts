@@ -1,5 +1,5 @@
 /**
- * The backbone registry through loadBackbone and both engines, with seeded random weights, on 2 real
+ * The backbone registry through loadKerasBackbone and both engines, with seeded random weights, on 2 real
  * (generated demo) JPEGs decoded like the pipeline does: feature shapes, ONNX Runtime vs TF.js, and the
  * errors for weights that do not exist offline.
  *
@@ -18,7 +18,10 @@ import assert from 'node:assert/strict';
 import { initTf } from '@caption/core/tf';
 import { BACKBONES, BACKBONE_IDS, type Backbone } from '../src/registry/index.ts';
 import { onnxEngine, tfjsEngine } from '../src/engines.ts';
-import { imagenetFile, loadBackbone } from '../src/load.ts';
+import { imagenetFile, loadKerasBackbone } from '../src/load.ts';
+
+/** The backbones that are Keras networks (a graph-model backbone has only its packaged weights). */
+const KERAS_IDS = BACKBONE_IDS.filter((id) => !(BACKBONES[id] as Backbone).graph);
 import { RANDOM_WEIGHTS_NOTE } from '../src/weights/random.ts';
 import { demoImages, diffPerRow, pixels, tempRoot } from './helpers/fixtures.ts';
 
@@ -36,7 +39,7 @@ after(async () => root?.cleanup());
 
 async function bothEngines(t: { diagnostic(m: string): void }, id: keyof typeof BACKBONES, expected: [number, number], opts: { cutLayer?: string } = {}) {
   const started = Date.now();
-  const { extractor, weightsHash, weightsNote, backbone } = await loadBackbone(BACKBONES[id], { weights: 'random', seed: 42, ...opts });
+  const { extractor, weightsHash, weightsNote, backbone } = await loadKerasBackbone(BACKBONES[id], { weights: 'random', seed: 42, ...opts });
   assert.deepEqual(backbone.shape, expected);
   assert.equal(weightsNote, RANDOM_WEIGHTS_NOTE);
   assert.match(weightsHash, /^[0-9a-f]{64}$/);
@@ -76,6 +79,7 @@ test('registry: input size, cut layer, shape and preprocessing of every backbone
     inception_v3_pooled: [299, 'mixed10_avg_pool', [1, 2048], true],
     efficientnet_b0: [299, 'top_activation', [100, 1280], false],
     vgg16: [224, 'fc2', [1, 4096], false],
+    centernet: [512, 'tower_0/MobilenetV3/expanded_conv_14/add', [64, 120], false],
   });
   assert.match(BACKBONES.vgg16.preprocessing, /BGR/);
   assert.match(BACKBONES.efficientnet_b0.preprocessing, /Normalization/);
@@ -85,7 +89,7 @@ test('registry: input size, cut layer, shape and preprocessing of every backbone
 });
 
 test('imagenet: the keras.applications file of each backbone, with the hash Keras pins', () => {
-  const files = Object.fromEntries(BACKBONE_IDS.map((id) => {
+  const files = Object.fromEntries(KERAS_IDS.map((id) => {
     const f = imagenetFile(BACKBONES[id]);
     return [id, [f.file, f.md5 ?? null]];
   }));
@@ -98,7 +102,7 @@ test('imagenet: the keras.applications file of each backbone, with the hash Kera
   });
   // a VGG16 cut in the convolutional part needs only the no-top file
   assert.equal(imagenetFile(BACKBONES.vgg16, 'block5_pool').file, 'vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5');
-  for (const id of BACKBONE_IDS) assert.match(imagenetFile(BACKBONES[id]).url, /^https:\/\/storage\.googleapis\.com\/(tensorflow\/)?keras-applications\//);
+  for (const id of KERAS_IDS) assert.match(imagenetFile(BACKBONES[id]).url, /^https:\/\/storage\.googleapis\.com\/(tensorflow\/)?keras-applications\//);
 });
 
 test('efficientnet_b0 (random weights): [100, 1280] from both engines, ONNX matches TF.js', async (t) => {
@@ -117,7 +121,7 @@ test('vgg16 (random weights): [1, 4096] from fc2 on both engines, ONNX matches T
 
 test('inception_v3_pooled (random weights): mixed10 average-pooled to [1, 2048]; equals the mean of inception_v3 locations', async (t) => {
   const pooled = await bothEngines(t, 'inception_v3_pooled', [1, 2048]);
-  const full = await loadBackbone(BACKBONES.inception_v3, { weights: 'random', seed: 42 });
+  const full = await loadKerasBackbone(BACKBONES.inception_v3, { weights: 'random', seed: 42 });
   const px = await pixels(files, 299);
   const map = await tfjsEngine(full.extractor, full.backbone, backend).run(px, files.length); // [n, 64, 2048]
   for (let i = 0; i < files.length; i++) {
@@ -135,7 +139,7 @@ test('cutLayer override: the feature shape follows the layer, on both engines', 
 
 test('pretrained weights for efficientnet_b0 / vgg16: a clear error', async () => {
   for (const id of ['efficientnet_b0', 'vgg16'] as const) {
-    await assert.rejects(loadBackbone(BACKBONES[id], { weights: 'pretrained' }), /no pretrained weights ship offline; use 'imagenet' \(downloaded once\), a Keras \.h5 file or a TF\.js model directory/);
+    await assert.rejects(loadKerasBackbone(BACKBONES[id], { weights: 'pretrained' }), /no pretrained weights ship offline; use 'imagenet' \(downloaded once\), a Keras \.h5 file or a TF\.js model directory/);
   }
 });
 
@@ -150,9 +154,9 @@ test('imagenet with no way to the weights host: every backbone fails fast, namin
   process.env.CAPTION_WEIGHTS_MIRROR = `http://127.0.0.1:${port}/keras`;
   try {
     const started = Date.now();
-    await Promise.all(BACKBONE_IDS.map(async (id) => {
+    await Promise.all(KERAS_IDS.map(async (id) => {
       const f = imagenetFile(BACKBONES[id]);
-      const err = await loadBackbone(BACKBONES[id], { weights: 'imagenet' }).then(() => undefined, (e: Error) => e);
+      const err = await loadKerasBackbone(BACKBONES[id], { weights: 'imagenet' }).then(() => undefined, (e: Error) => e);
       assert.ok(err, `${id}: loaded without weights`);
       const message = err.message;
       assert.ok(message.includes(f.url), `${id}: names the canonical URL: ${message}`);
@@ -171,6 +175,6 @@ test('imagenet with no way to the weights host: every backbone fails fast, namin
 });
 
 test('weights: an unknown value or a missing path, and a missing cut layer, are errors', async () => {
-  await assert.rejects(loadBackbone(BACKBONES.vgg16, { weights: 'imagenet.h5' }), /'imagenet\.h5' is not 'imagenet', 'pretrained', 'random', or an existing Keras \.h5 file/);
-  await assert.rejects(loadBackbone(BACKBONES.efficientnet_b0, { weights: 'random', cutLayer: 'no_such_layer' }), /no layer 'no_such_layer' \(features\.cutLayer\)/);
+  await assert.rejects(loadKerasBackbone(BACKBONES.vgg16, { weights: 'imagenet.h5' }), /'imagenet\.h5' is not 'imagenet', 'pretrained', 'random', or an existing Keras \.h5 file/);
+  await assert.rejects(loadKerasBackbone(BACKBONES.efficientnet_b0, { weights: 'random', cutLayer: 'no_such_layer' }), /no layer 'no_such_layer' \(features\.cutLayer\)/);
 });

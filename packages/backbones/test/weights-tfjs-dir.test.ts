@@ -1,6 +1,6 @@
 /**
  * TF.js LayersModel directories (model.json + binary weight shards) written here by hand from
- * `model.save(withSaveHandler)` artifacts, loaded through `loadBackbone(..., { weights: dir })`.
+ * `model.save(withSaveHandler)` artifacts, loaded through `loadKerasBackbone(..., { weights: dir })`.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +9,7 @@ import path from 'node:path';
 import { initTf, tf } from '@caption/core/tf';
 import { BACKBONES } from '../src/registry/index.ts';
 import { onnxEngine } from '../src/engines.ts';
-import { loadBackbone } from '../src/load.ts';
+import { loadKerasBackbone } from '../src/load.ts';
 import { fileSystemHandler } from '../src/weights/tfjs-dir.ts';
 import { demoImages, diffPerRow, pixels, predict, tempRoot } from './helpers/fixtures.ts';
 
@@ -67,7 +67,7 @@ test('TF.js model directory: model.json + 2 weight shards -> cut at out_relu (no
   const model = smallModel();
   const dir = path.join(root.dir, 'small-model');
   await saveDir(model, dir);
-  const loaded = await loadBackbone(BACKBONES.mobilenet_v2, { weights: dir });
+  const loaded = await loadKerasBackbone(BACKBONES.mobilenet_v2, { weights: dir });
   assert.equal(loaded.backbone.cutLayer, 'out_relu');
   assert.deepEqual(loaded.backbone.shape, [49, 1280]);
   assert.equal(loaded.weightsNote, 'TF.js layers model small-model');
@@ -89,17 +89,17 @@ test('TF.js model directory: model.json + 2 weight shards -> cut at out_relu (no
   // the handler saves too: the extractor written back out loads again, same features
   const resaved = path.join(root.dir, 'resaved');
   await loaded.extractor.save(fileSystemHandler(resaved));
-  const again = await loadBackbone(BACKBONES.mobilenet_v2, { weights: resaved });
+  const again = await loadKerasBackbone(BACKBONES.mobilenet_v2, { weights: resaved });
   assert.deepEqual(predict(again.extractor, px, 2, 224), predict(reference, keras, 2, 224));
 
   // model.json given directly, and a cut layer override
-  const early = await loadBackbone(BACKBONES.mobilenet_v2, { weights: path.join(dir, 'model.json'), cutLayer: 'conv2' });
+  const early = await loadKerasBackbone(BACKBONES.mobilenet_v2, { weights: path.join(dir, 'model.json'), cutLayer: 'conv2' });
   assert.deepEqual(early.backbone, { ...BACKBONES.mobilenet_v2, cutLayer: 'conv2', shape: [28 * 28, 16] });
   assert.equal(early.weightsHash, loaded.weightsHash, 'same weights, same hash (the cut is keyed separately)');
 });
 
 test('a Keras EfficientNetB0 export (no pipeline_input, dynamic input size): the transform is inserted, input fixed to 299', async () => {
-  const src = await loadBackbone(BACKBONES.efficientnet_b0, { weights: 'random', seed: 9 });
+  const src = await loadKerasBackbone(BACKBONES.efficientnet_b0, { weights: 'random', seed: 9 });
   const dir = path.join(root.dir, 'effnet-export');
   // what tensorflowjs_converter gives for keras.applications.EfficientNetB0(include_top=False, input_shape=(None, None, 3))
   await saveDir(src.extractor, dir, 3, (topology) => {
@@ -110,7 +110,7 @@ test('a Keras EfficientNetB0 export (no pipeline_input, dynamic input size): the
     const rescaling = config.layers.find((l) => l.name === 'rescaling')!;
     rescaling.inbound_nodes = [[['input_1', 0, 0, {}]]];
   });
-  const loaded = await loadBackbone(BACKBONES.efficientnet_b0, { weights: dir });
+  const loaded = await loadKerasBackbone(BACKBONES.efficientnet_b0, { weights: dir });
   const names = loaded.extractor.layers.map((l) => l.name);
   assert.deepEqual(names.slice(0, 4), ['input_1', 'pipeline_input', 'rescaling', 'normalization']);
   assert.equal(loaded.extractor.inputs[0].shape.join(), ',299,299,3');
@@ -119,19 +119,19 @@ test('a Keras EfficientNetB0 export (no pipeline_input, dynamic input size): the
   // saved with the transform already in: not inserted twice
   const dir2 = path.join(root.dir, 'effnet-with-transform');
   await saveDir(src.extractor, dir2, 1);
-  const again = await loadBackbone(BACKBONES.efficientnet_b0, { weights: dir2 });
+  const again = await loadKerasBackbone(BACKBONES.efficientnet_b0, { weights: dir2 });
   assert.equal(again.extractor.layers.filter((l) => l.getClassName() === 'ChannelAffine').length, 1);
 });
 
 test('TF.js model directory errors: no model.json, another input size, no such cut layer', async () => {
   const empty = path.join(root.dir, 'empty-dir');
   await mkdir(empty, { recursive: true });
-  await assert.rejects(loadBackbone(BACKBONES.mobilenet_v2, { weights: empty }), /has no model\.json \(expected a TF\.js LayersModel directory\)/);
+  await assert.rejects(loadKerasBackbone(BACKBONES.mobilenet_v2, { weights: empty }), /has no model\.json \(expected a TF\.js LayersModel directory\)/);
   const dir = path.join(root.dir, 'small-model');
-  await assert.rejects(loadBackbone(BACKBONES.inception_v3, { weights: dir }), /the model takes 224x224 images; this backbone feeds 299x299/);
-  await assert.rejects(loadBackbone(BACKBONES.mobilenet_v2, { weights: dir, cutLayer: 'mixed10' }), /mobilenet_v2: the network has no layer 'mixed10' \(features\.cutLayer\)/);
+  await assert.rejects(loadKerasBackbone(BACKBONES.inception_v3, { weights: dir }), /the model takes 224x224 images; this backbone feeds 299x299/);
+  await assert.rejects(loadKerasBackbone(BACKBONES.mobilenet_v2, { weights: dir, cutLayer: 'mixed10' }), /mobilenet_v2: the network has no layer 'mixed10' \(features\.cutLayer\)/);
   const wrongShape = smallModel();
   const dir3 = path.join(root.dir, 'vgg-shaped');
   await saveDir(wrongShape, dir3);
-  await assert.rejects(loadBackbone(BACKBONES.vgg16, { weights: dir3 }), /vgg16: the network has no layer 'fc2'/);
+  await assert.rejects(loadKerasBackbone(BACKBONES.vgg16, { weights: dir3 }), /vgg16: the network has no layer 'fc2'/);
 });

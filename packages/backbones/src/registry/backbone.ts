@@ -27,7 +27,8 @@ export interface Backbone {
   /** pooled backbones: global average pooling of layer `from`, one feature vector per image (L = 1) */
   pool?: { from: string };
   shape: [number, number];    // [L locations, D channels]
-  architecture: Architecture;
+  /** the network built in code (absent for graph-model backbones, which bring their own graph) */
+  architecture?: Architecture;
   /**
    * `features.weights: imagenet`: the Keras file for the network up to the cut (the no-top file), and, where
    * the cut sits in the classifier (VGG16's fc2), the full file with `topLayers` the layers only it has.
@@ -41,6 +42,12 @@ export interface Backbone {
    * nsfwjs/dist/models; its own topology, fed pixels in [0,1]) and what it sees.
    */
   nsfwjs?: { dir: string; preprocessing: string };
+  /**
+   * A TF.js graph model shipped in an npm package (`features.weights: pretrained`): `file` relative to the
+   * package, the image placeholder `input`, what multiplies the pipeline's [0,1] pixels (`inputScale`), the
+   * k x k average pooling of the cut's map (`pool`: a coarser grid) and what the weights are.
+   */
+  graph?: { package: string; file: string; input: string; inputScale: number; pool: number; note: string };
 }
 
 export const RESIZE = (s: number) => `sharp resize fill ${s}x${s} (linear), RGB`;

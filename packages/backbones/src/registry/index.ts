@@ -11,6 +11,7 @@ import { inceptionV3 } from './inception-v3.ts';
 import { inceptionV3Pooled } from './inception-v3-pooled.ts';
 import { efficientnetB0 } from './efficientnet-b0.ts';
 import { vgg16 } from './vgg16.ts';
+import { centernet } from './centernet.ts';
 import type { Backbone } from './backbone.ts';
 
 export { RESIZE, WEIGHTS_NOTE, type Architecture, type Backbone, type KerasWeightsFile } from './backbone.ts';
@@ -24,6 +25,7 @@ export const BACKBONES = {
   inception_v3_pooled: inceptionV3Pooled,
   efficientnet_b0: efficientnetB0,
   vgg16: vgg16,
+  centernet: centernet,
 } as const satisfies Record<string, Backbone>;
 
 export type BackboneId = keyof typeof BACKBONES;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { initTf, tf } from '@caption/core/tf';
 import { BACKBONES, type Backbone } from '../../src/registry/index.ts';
 import { decodeImage } from '../../src/decode.ts';
-import { loadBackbone } from '../../src/load.ts';
+import { loadKerasBackbone } from '../../src/load.ts';
 import { buildOnnxGraph, OnnxExtractor } from '../../src/onnx/index.ts';
 import { writeDemoDataset } from '../../../ingest/src/demo/generate.ts';
 
@@ -37,7 +37,7 @@ after(async () => {
 });
 
 async function parity(t: { diagnostic(msg: string): void }, entry: Backbone): Promise<void> {
-  const { extractor, backbone } = await loadBackbone(entry, { weights: 'pretrained' });
+  const { extractor, backbone } = await loadKerasBackbone(entry, { weights: 'pretrained' });
   const S = backbone.inputSize;
   const [L, D] = backbone.shape;
   const n = images.length;

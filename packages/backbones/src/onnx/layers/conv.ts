@@ -66,7 +66,7 @@ function convAttrs(c: Ctx, kh: number, kw: number): Record<string, AttrValue> {
  * Keras kernel [kh, kw, I, O] -> ONNX [O, I, kh, kw]. A depthwise kernel [kh, kw, C, m] is the case
  * I = 1, O = C*m: ONNX output channel c*m + j reads kernel[.., c, j], TF's channel order.
  */
-function hwioToOihw(src: Float32Array, kh: number, kw: number, cin: number, cout: number): Float32Array {
+export function hwioToOihw(src: Float32Array, kh: number, kw: number, cin: number, cout: number): Float32Array {
   const dst = new Float32Array(src.length);
   if (src.length !== kh * kw * cin * cout) throw new Error(`keras-to-onnx: kernel size mismatch (${src.length} vs ${kh}x${kw}x${cin}x${cout})`);
   for (let y = 0; y < kh; y++) {
