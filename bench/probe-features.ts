@@ -4,7 +4,8 @@
  * layer: mean-pooled features of the first `--train` train and `--test` test images (ONNX Runtime), one
  * L2-regularised logistic regression per word for the 100 most frequent content words of the captions ("does any
  * caption of this image use the word"), trained on the train images; prints the mean test AUC over the words:
- * `<backbone> <layer> [L,D] meanAUC <value>`.
+ * `<backbone>@<input size> <layer> [L,D] meanAUC <value>`. `--input-size S` feeds the backbone S x S images;
+ * `--fuse b:layer,...` also probes each layer concatenated with those sources (what fused sources could add).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -17,6 +18,7 @@ const { values } = parseArgs({
     dataset: { type: 'string', default: path.join(process.env.CAPTION_DATASETS ?? '../shared/datasets', 'flickr8k') },
     backbone: { type: 'string', default: 'mobilenet_v2' },
     'input-size': { type: 'string' },  // feed the backbone this square size instead of the registry's
+    fuse: { type: 'string' },          // backbone:layer[,...]: also probe the concatenation with these sources
     'cut-layers': { type: 'string', default: 'out_relu,block_16_project_BN,block_14_expand_relu,block_13_expand_relu,block_10_project_BN' },
     train: { type: 'string', default: '2000' },
     test: { type: 'string', default: '1000' },
@@ -44,23 +46,42 @@ const labels = Float32Array.from(all.flatMap((id) => vocabulary.map((w) => (word
 const imageDir = ['Flicker8k_Dataset', 'Images'].map((d) => path.join(values.dataset!, d)).find((d) => existsSync(path.join(d, all[0])))!;
 
 await initTf();
+// --fuse backbone:layer[,...]: also probe each layer's features concatenated with these sources' (fused sources)
+const fused = values.fuse ? await Promise.all(values.fuse.split(',').map((spec) => {
+  const [id, layer] = spec.split(':');
+  return pooledFeatures(id, layer, undefined);
+})) : [];
 for (const cutLayer of values['cut-layers']!.split(',')) {
-  const entry = BACKBONES[values.backbone as keyof typeof BACKBONES] as Backbone;
-  const inputSize = values['input-size'] ? Number(values['input-size']) : entry.inputSize;
-  const loaded = await loadBackbone({ ...entry, inputSize }, { cutLayer });
+  const own = await pooledFeatures(values.backbone!, cutLayer, values['input-size'] ? Number(values['input-size']) : undefined);
+  console.log(`${own.label} meanAUC ${probe(own.pooled, own.D).toFixed(4)}`);
+  if (!fused.length) continue;
+  const parts = [own, ...fused];
+  const D = parts.reduce((a, p) => a + p.D, 0);
+  const joined = new Float32Array(all.length * D);
+  for (let i = 0; i < all.length; i++) {
+    let at = i * D;
+    for (const p of parts) (joined.set(p.pooled.subarray(i * p.D, (i + 1) * p.D), at), (at += p.D));
+  }
+  console.log(`${parts.map((p) => p.label).join(' + ')} meanAUC ${probe(joined, D).toFixed(4)}`);
+}
+
+/** Mean-pooled features [images, D] of one source, on ONNX Runtime. */
+async function pooledFeatures(id: string, cutLayer: string | undefined, inputSize: number | undefined): Promise<{ label: string; pooled: Float32Array; D: number }> {
+  const entry = BACKBONES[id as keyof typeof BACKBONES] as Backbone;
+  const loaded = await loadBackbone({ ...entry, inputSize: inputSize ?? entry.inputSize }, { cutLayer });
   const engine = await onnxEngine(loaded.extractor, loaded.backbone, loaded.weightsHash);
-  const [L, Dm] = loaded.backbone.shape;
+  const [L, D] = loaded.backbone.shape;
   const S = loaded.backbone.inputSize;
-  const pooled = new Float32Array(all.length * Dm);
+  const pooled = new Float32Array(all.length * D);
   for (let i = 0; i < all.length; i += 16) {
     const batch = all.slice(i, i + 16);
     const pixels = new Float32Array(batch.length * S * S * 3);
-    (await Promise.all(batch.map((id) => decodeImage(path.join(imageDir, id), S)))).forEach((px, j) => pixels.set(px, j * S * S * 3));
+    (await Promise.all(batch.map((name) => decodeImage(path.join(imageDir, name), S)))).forEach((px, j) => pixels.set(px, j * S * S * 3));
     const f = await engine.run(pixels, batch.length);
-    for (let j = 0; j < batch.length; j++) for (let l = 0; l < L; l++) for (let d = 0; d < Dm; d++) pooled[(i + j) * Dm + d] += f[(j * L + l) * Dm + d] / L;
+    for (let j = 0; j < batch.length; j++) for (let l = 0; l < L; l++) for (let d = 0; d < D; d++) pooled[(i + j) * D + d] += f[(j * L + l) * D + d] / L;
   }
   engine.dispose();
-  console.log(`${values.backbone}@${S} ${cutLayer} [${L},${Dm}] meanAUC ${probe(pooled, Dm).toFixed(4)}`);
+  return { label: `${id}@${S} ${loaded.backbone.cutLayer} [${L},${D}]`, pooled, D };
 }
 
 /** Logistic regressions on standardised features (train images), mean AUC over the words on the test images. */

@@ -4,6 +4,8 @@
  * random data, TF.js on the default backend. One line per decoder: `<decoder> <value> captions/s`.
  * `--profile` adds, per decoder, where kernel time goes in one training epoch (tf.profile), top kernels first.
  * `--workers N` trains data-parallel on N threads (train.workers): each step's 13 images split across them.
+ * `--encoder-head <layer>` trains MobileNetV2's blocks after block_10_project_BN up to that layer with the decoder
+ * (train.encoderHead, the nsfwjs weights): features are then [196, 96], the head's input.
  */
 import { parseArgs } from 'node:util';
 import { FeatureStore, Rng, toFloat16Bits } from '../packages/core/src/index.ts';
@@ -13,6 +15,8 @@ import {
   ReplicaPool, createOptimizer, makeBatches, modelConfig, train, type ImageCaptions, type TrainParams,
 } from '../packages/train/src/index.ts';
 import { trainParamsSchema } from '../packages/train/src/params.ts';
+import { loadEncoderHead } from '../packages/train/src/encoder-head.ts';
+import { BACKBONES, loadKerasBackbone } from '../packages/backbones/src/index.ts';
 import { defaultsOf } from './defaults.ts';
 
 const { values } = parseArgs({
@@ -22,10 +26,13 @@ const { values } = parseArgs({
     'stock-matmul': { type: 'boolean', default: false }, // measure without the BatchMatMul transpose-first fix
     profile: { type: 'boolean', default: false },        // tf.profile one epoch: kernel time by kernel name
     workers: { type: 'string', default: '1' },
+    'encoder-head': { type: 'string' },
   },
 });
-const [L, D, V, IMAGES, PER_IMAGE, T] = [64, 2048, 5000, 13, 5, 16];
 const backend = await initTf();
+const head = values['encoder-head'] ? await mobilenetHead(values['encoder-head']) : undefined;
+const [L, D] = head ? [196, 96] : [64, 2048];
+const [V, IMAGES, PER_IMAGE, T] = [5000, 13, 5, 16];
 if (values['stock-matmul']) setTransposeFirstMatMul(false);
 const rng = new Rng(1);
 
@@ -41,7 +48,9 @@ for (const decoder of values.decoders!.split(',') as TrainParams['decoder'][]) {
   const params: TrainParams = { ...defaultsOf<TrainParams>(trainParamsSchema), decoder, embedDim: 256, units: 512, batchSize: 64, epochs: 1, workers };
   let model;
   try {
-    model = createCaptionModel(modelConfig(params, [L, D], V, T), 1);
+    const config = modelConfig(params, [L, D], V, T);
+    model = createCaptionModel(head ? { ...config, encoderHead: head.config } : config, 1);
+    for (const [name, value] of Object.entries(head?.values ?? {})) model.weights[name].assign(value);
   } catch (err) {
     console.log(`${decoder} n/a (${(err as Error).message})`);
     continue;
@@ -56,11 +65,19 @@ for (const decoder of values.decoders!.split(',') as TrainParams['decoder'][]) {
   const started = process.hrtime.bigint();
   for (let s = 0; s < steps; s++) await fit();
   const secs = Number(process.hrtime.bigint() - started) / 1e9;
-  console.log(`${decoder} ${((captions * steps) / secs).toFixed(2)} captions/s (tfjs-${backend}${values['stock-matmul'] ? ', stock BatchMatMul' : ''}${workers > 1 ? `, ${workers} workers` : ''}, ${(secs / steps).toFixed(2)} s/step of ${captions})`);
+  const notes = `${values['stock-matmul'] ? ', stock BatchMatMul' : ''}${workers > 1 ? `, ${workers} workers` : ''}${head ? `, encoder head to ${head.config.to}` : ''}`;
+  console.log(`${decoder} ${((captions * steps) / secs).toFixed(2)} captions/s (tfjs-${backend}${notes}, ${(secs / steps).toFixed(2)} s/step of ${captions})`);
   if (values.profile) console.log(await kernelProfile(fit));
   await pool?.close();
   Object.values(model.weights).forEach((w) => w.dispose());
   optimizer.dispose();
+}
+
+/** The nsfwjs MobileNetV2 blocks after block_10_project_BN up to `to`, as train.encoderHead loads them. */
+async function mobilenetHead(to: string) {
+  const atCut = await loadKerasBackbone(BACKBONES.mobilenet_v2, { cutLayer: 'block_10_project_BN' });
+  const extra = { backbone: 'mobilenet_v2', cut_layer: 'block_10_project_BN', weights_sha256: atCut.weightsHash, shape: atCut.backbone.shape };
+  return loadEncoderHead(to, { extra, params: { weights: 'pretrained' } }, 0);
 }
 
 /** Kernel time by kernel name over one call, as `  <kernel> <ms> ms <share>%` lines (top 10). */

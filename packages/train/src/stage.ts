@@ -8,7 +8,8 @@ import {
   type Artifact, type FeatureStore, type Manifest, type StageParamsFile, type TokenRow, type Vocabulary,
 } from '@caption/core';
 import { initTf } from '@caption/core/tf';
-import { createCaptionModel, encodeCheckpoint, type Checkpoint } from '@caption/model';
+import { createCaptionModel, encodeCheckpoint, encoderHeadOutput, type Checkpoint } from '@caption/model';
+import { loadEncoderHead, type FeaturesRecord } from './encoder-head.ts';
 import type { ImageCaptions } from './batches.ts';
 import { crossEntropyEpochs } from './cross-entropy.ts';
 import { EpochCheckpoints } from './epoch-checkpoint.ts';
@@ -32,7 +33,7 @@ export async function runTrain(
   if (params.checkpoint) return importCheckpoint(p, dirs.out, TRAIN_SCHEMA_VERSION);
   const inputs = await openInputs(params, dirs);
   const seed = deriveSeed(p.seed, 'train');
-  const ckpt = buildCheckpoint(p, inputs, seed);
+  const ckpt = await buildCheckpoint(p, inputs, seed);
   const optimizer = createOptimizer(params);
   const upstream = { features: inputs.features.manifestHash, tokenize: inputs.tokens.manifestHash };
   const writer = await ArtifactWriter.open(dirs.out, {
@@ -85,10 +86,14 @@ async function openInputs(params: TrainParams, dirs: { features: string; tokeniz
   return { backend, features, tokens, vocabulary, data, maxLength };
 }
 
-/** A fresh model for these inputs, as the checkpoint it ends up in. */
-function buildCheckpoint(p: StageParamsFile<TrainParams>, inputs: Inputs, seed: number): Checkpoint {
+/** A fresh model for these inputs (behind the backbone's own head layers with `encoderHead`), as the checkpoint it ends up in. */
+async function buildCheckpoint(p: StageParamsFile<TrainParams>, inputs: Inputs, seed: number): Promise<Checkpoint> {
   const { features, vocabulary, data } = inputs;
-  const model = createCaptionModel(modelConfig(p.params, data.features.shape, vocabulary.tokens.length, inputs.maxLength), seed);
+  const config = modelConfig(p.params, data.features.shape, vocabulary.tokens.length, inputs.maxLength);
+  const head = p.params.encoderHead ? await loadEncoderHead(p.params.encoderHead, features.manifest as FeaturesRecord, p.seed) : undefined;
+  const model = createCaptionModel(head ? { ...config, encoderHead: head.config } : config, seed);
+  for (const [name, value] of Object.entries(head?.values ?? {})) (model.weights[name].assign(value), value.dispose());
+  if (head) log.info(`encoder head ${head.config.from} -> ${head.config.to}: ${head.config.blocks.length} block(s), features [${data.features.shape}] -> [${encoderHeadOutput(head.config)}]`);
   // `caption predict` rebuilds the backbone from this: the features params (weights spec, cutLayer) and the
   // pipeline seed (it seeds `weights: random`) say how; the features extra (weights hash, engine) checks it.
   return { model, vocabulary, extra: {

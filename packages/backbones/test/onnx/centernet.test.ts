@@ -19,7 +19,6 @@ let files: string[] = [];
 before(async () => {
   await initTf('wasm');
   tmp = await mkdtemp(path.join(os.tmpdir(), 'centernet-'));
-  process.env.CAPTION_CACHE = path.join(tmp, 'cache');
   await writeDemoDataset(tmp, { seed: 5, images: 4 });
   const demo = path.join(tmp, 'Flicker8k_Dataset');
   files = (await readdir(demo)).filter((f) => f.endsWith('.jpg')).sort().map((f) => path.join(demo, f));
@@ -33,7 +32,6 @@ before(async () => {
 });
 
 after(async () => {
-  delete process.env.CAPTION_CACHE;
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
