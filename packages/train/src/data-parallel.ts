@@ -2,12 +2,13 @@
  * The data-parallel step and dev loss (train.workers > 1): this thread takes part 0 of each batch while the
  * replicas (replicas.ts) take the other parts.
  */
-import { deriveSeed } from '@caption/core';
+import { deriveSeed, Rng } from '@caption/core';
 import { tf } from '@caption/core/tf';
 import { byLength, groupImages, packBatch, splitGroup, type Batch, type ImageCaptions } from './batches.ts';
 import { flattenWeights, unflatten } from './flat-weights.ts';
 import type { TrainData } from './state.ts';
 import type { ReplicaPool } from './replicas.ts';
+import { sampleCaptions } from './scst.ts';
 import { applyGradients, batchGradients, batchLoss, countTokens, type StepParams } from './step.ts';
 import { type CaptionModel, type DropoutSeeds } from '@caption/model';
 
@@ -57,4 +58,26 @@ export async function estimateLossParallel(model: CaptionModel, images: ImageCap
     for (const r of await remote) (total += r.loss * r.tokens), (tokens += r.tokens);
   }
   return total / Math.max(tokens, 1);
+}
+
+/**
+ * Self-critical sampling of `group` split like a step: replicas sample parts 1.., this thread part 0, each part
+ * from its own stream `deriveSeed(seed, 'part-<i>')`; the captions come back in the group's image order.
+ */
+export async function sampleParallel(
+  model: CaptionModel, data: TrainData, group: readonly ImageCaptions[], opts: { samples: number; maxLength: number },
+  seed: number, replicas: ReplicaPool,
+): Promise<Int32Array[]> {
+  const parts = splitGroup(group, replicas.size + 1).map((part) => part.map((img) => img.imageId));
+  const weights = flattenWeights(model);
+  const remote = replicas.samples(parts.slice(1).map((imageIds, i) => ({
+    weights: i === 0 ? weights : weights.slice(), imageIds, features: data.features.batch(imageIds), ...opts, seed: deriveSeed(seed, `part-${i + 1}`),
+  })));
+  const local = sampleCaptions(model, data.features, parts[0], opts, new Rng(deriveSeed(seed, 'part-0')));
+  const sampled = [local];
+  for (const r of await remote) {
+    let at = 0;
+    sampled.push(Array.from(r.lengths, (n) => r.tokens.slice(at, (at += n))));
+  }
+  return sampled.flat();
 }

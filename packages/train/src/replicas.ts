@@ -27,13 +27,29 @@ export interface ReplicaResult {
   grads: Float32Array;        // concatenated in model.weights order (empty for a loss-only task)
 }
 
+/** What a replica needs to sample captions for its part of a self-critical group. */
+export interface SampleTask {
+  weights: Float32Array;      // all model weights, concatenated in model.weights order
+  imageIds: string[];
+  features: Float32Array;     // [imageIds.length, L, D]
+  samples: number;            // captions per image
+  maxLength: number;
+  seed: number;               // of this part's sampling stream
+}
+
+/** Sampled captions, concatenated, with each one's length (k per image, image by image). */
+export interface SampleResult {
+  tokens: Int32Array;
+  lengths: Int32Array;
+}
+
 export interface ReplicaInit {
   config: CaptionModelConfig;
   backend: TfBackend;
   labelSmoothing?: number;    // of the training loss (train.labelSmoothing)
 }
 
-type Reply = { ok: true; result?: ReplicaResult } | { ok: false; error: string };
+type Reply = { ok: true; result?: unknown } | { ok: false; error: string };
 
 class Replica {
   private pending?: { resolve: (r: Reply) => void };
@@ -50,7 +66,7 @@ class Replica {
     p?.resolve(reply);
   }
 
-  async call(message: unknown, transfer: ArrayBuffer[] = []): Promise<ReplicaResult | undefined> {
+  async call(message: unknown, transfer: ArrayBuffer[] = []): Promise<unknown> {
     if (this.pending) throw new Error('replica is busy');
     const reply = await new Promise<Reply>((resolve) => {
       this.pending = { resolve };
@@ -94,12 +110,19 @@ export class ReplicaPool {
     return this.run('loss', tasks);
   }
 
-  private run(type: 'step' | 'loss', tasks: ReplicaTask[]): Promise<ReplicaResult[]> {
+  /** Replica i samples captions for task i (self-critical training). */
+  samples(tasks: SampleTask[]): Promise<SampleResult[]> {
+    return this.run('sample', tasks) as Promise<SampleResult[]>;
+  }
+
+  private run(type: 'step' | 'loss', tasks: ReplicaTask[]): Promise<ReplicaResult[]>;
+  private run(type: 'sample', tasks: SampleTask[]): Promise<unknown[]>;
+  private run(type: string, tasks: (ReplicaTask | SampleTask)[]): Promise<unknown[]> {
     if (tasks.length > this.replicas.length) throw new Error(`${tasks.length} tasks for ${this.replicas.length} replicas`);
-    return Promise.all(tasks.map(async (task, i) => (await this.replicas[i].call(
+    return Promise.all(tasks.map((task, i) => this.replicas[i].call(
       { type, task },
       [task.weights?.buffer, task.features.buffer].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer),
-    ))!));
+    )));
   }
 
   async close(): Promise<void> {

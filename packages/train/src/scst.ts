@@ -31,12 +31,24 @@ export function sampleGroup(
   model: CaptionModel, features: FeatureSource, group: readonly ImageCaptions[], references: Map<string, number[][]>,
   scorer: CiderD, opts: { samples: number; maxLength: number }, rng: Rng,
 ): SampledGroup {
+  return scoreSamples(group, sampleCaptions(model, features, group.map((img) => img.imageId), opts, rng), references, scorer, opts);
+}
+
+/** k sampled captions (token ids, no <start>/<end>) per image of `imageIds`, image by image. */
+export function sampleCaptions(model: CaptionModel, features: FeatureSource, imageIds: readonly string[], opts: { samples: number; maxLength: number }, rng: Rng): Int32Array[] {
+  const ids = imageIds.flatMap((id) => Array.from({ length: opts.samples }, () => id));
+  return sampleDecode(model, features, ids, opts.maxLength, ids.length, rng).map((d) => d.tokens);
+}
+
+/** The samples of each image of `group` (k each, in order) as captions with rewards and advantages. */
+export function scoreSamples(
+  group: readonly ImageCaptions[], sampled: readonly Int32Array[], references: Map<string, number[][]>, scorer: CiderD,
+  opts: { samples: number; maxLength: number },
+): SampledGroup {
   const k = opts.samples;
-  const ids = group.flatMap((img) => Array.from({ length: k }, () => img.imageId));
-  const decoded = sampleDecode(model, features, ids, opts.maxLength, ids.length, rng);
   let total = 0;
   const images = group.map((img, j) => {
-    const samples = decoded.slice(j * k, (j + 1) * k).map((d) => d.tokens);
+    const samples = sampled.slice(j * k, (j + 1) * k);
     const rewards = samples.map((tokens) => scorer.score(Array.from(tokens), references.get(img.imageId)!));
     const sum = rewards.reduce((a, r) => a + r, 0);
     total += sum;
@@ -47,7 +59,7 @@ export function sampleGroup(
       weights: rewards.map((r) => r - (sum - r) / (k - 1)),
     };
   });
-  return { images, meanReward: total / ids.length };
+  return { images, meanReward: total / Math.max(sampled.length, 1) };
 }
 
 /** Mean CIDEr-D of greedy captions of `images` against their references (document frequencies over these images). */

@@ -5,9 +5,10 @@
  * cross-entropy weights'). The moving average is not kept here: the sampled policy is the model itself.
  */
 import { Rng, createProgress, deriveSeed, type Progress } from '@caption/core';
+import { sampleParallel } from './data-parallel.ts';
 import { groupImages, type ImageCaptions } from './batches.ts';
 import { setLearningRate } from './optimizer.ts';
-import { greedyCider, referenceTokens, sampleGroup } from './scst.ts';
+import { greedyCider, referenceTokens, sampleCaptions, scoreSamples } from './scst.ts';
 import type { TrainSession } from './session.ts';
 import type { EpochLog, TrainState } from './state.ts';
 import { CiderD } from '@caption/metrics';
@@ -37,10 +38,15 @@ async function sampleAndStep(
   session: TrainSession, groups: ImageCaptions[][], sampling: Sampling, rng: Rng, progress: Progress,
 ): Promise<{ loss: number; reward: number }> {
   const { data, params } = session.setup;
+  const opts = { samples: params.scstSamples, maxLength: sampling.maxLength };
   let loss = 0;
   let reward = 0;
   for (const group of groups) {
-    const sampled = sampleGroup(session.model, data.features, group, sampling.references, sampling.scorer, { samples: params.scstSamples, maxLength: sampling.maxLength }, rng);
+    // one thread: the epoch's stream; with replicas: a stream per group and part (the split is train.workers')
+    const captions = session.replicas
+      ? await sampleParallel(session.model, data, group, opts, rng.int(2 ** 31), session.replicas)
+      : sampleCaptions(session.model, data.features, group.map((img) => img.imageId), opts, rng);
+    const sampled = scoreSamples(group, captions, sampling.references, sampling.scorer, opts);
     loss += await session.step(sampled.images);
     reward += sampled.meanReward * group.length;
     progress.tick(group.length, `reward ${sampled.meanReward.toFixed(3)}`);

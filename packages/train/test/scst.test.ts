@@ -10,7 +10,12 @@ import { train } from '../src/loop.ts';
 import { createOptimizer } from '../src/optimizer.ts';
 import type { EpochLog, TrainData } from '../src/state.ts';
 import type { TrainParams } from '../src/params.ts';
-import { greedyCider, referenceTokens, sampleGroup } from '../src/scst.ts';
+import { greedyCider, referenceTokens, sampleCaptions, sampleGroup } from '../src/scst.ts';
+import { sampleParallel } from '../src/data-parallel.ts';
+import { ReplicaPool } from '../src/replicas.ts';
+import { splitGroup } from '../src/batches.ts';
+import { deriveSeed } from '@caption/core';
+import type { CaptionModelConfig } from '@caption/model';
 import type { ImageCaptions } from '../src/batches.ts';
 import { CiderD } from '@caption/metrics';
 import { createCaptionModel, sampleDecode, maskedCrossEntropy } from '@caption/model';
@@ -130,4 +135,23 @@ test('train with scstEpochs: reward rises; the kept weights are the best greedy 
 
   const again = await run();
   assert.deepEqual(again.state.history, state.history);
+});
+
+test('sampling on two threads: each part is what this thread samples from that part\'s stream, in image order', async () => {
+  const m = model(8);
+  const pool = await ReplicaPool.start(1, { config: m.config as CaptionModelConfig, backend: 'wasm' });
+  try {
+    const opts = { samples: 3, maxLength: 6 };
+    const data: TrainData = { train: TRAIN, dev: [], features: store };
+    const got = await sampleParallel(m, data, TRAIN, opts, 77, pool);
+    const parts = splitGroup(TRAIN, 2).map((part) => part.map((img) => img.imageId));
+    assert.equal(parts.length, 2);
+    const want = parts.flatMap((ids, i) => sampleCaptions(m, store, ids, opts, new Rng(deriveSeed(77, `part-${i}`))));
+    assert.equal(got.length, TRAIN.length * 3);
+    assert.deepEqual(got.map((t) => Array.from(t)), want.map((t) => Array.from(t)));
+    assert.ok(new Set(got.map((t) => t.join())).size > 1, 'samples differ');
+    assert.deepEqual((await sampleParallel(m, data, TRAIN, opts, 77, pool)).map((t) => Array.from(t)), want.map((t) => Array.from(t)));
+  } finally {
+    await pool.close();
+  }
 });
