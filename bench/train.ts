@@ -6,6 +6,7 @@
  * `--workers N` trains data-parallel on N threads (train.workers): each step's 13 images split across them.
  * `--encoder-head <layer>` trains MobileNetV2's blocks after block_10_project_BN up to that layer with the decoder
  * (train.encoderHead, the nsfwjs weights): features are then [196, 96], the head's input.
+ * `--sample` times self-critical sampling (5 captions per image, greedy-length 20) instead of training.
  */
 import { parseArgs } from 'node:util';
 import { FeatureStore, Rng, toFloat16Bits } from '../packages/core/src/index.ts';
@@ -15,6 +16,8 @@ import {
   ReplicaPool, createOptimizer, makeBatches, modelConfig, train, type ImageCaptions, type TrainParams,
 } from '../packages/train/src/index.ts';
 import { trainParamsSchema } from '../packages/train/src/params.ts';
+import { sampleParallel } from '../packages/train/src/data-parallel.ts';
+import { sampleCaptions } from '../packages/train/src/scst.ts';
 import { loadEncoderHead } from '../packages/train/src/encoder-head.ts';
 import { BACKBONES, loadKerasBackbone } from '../packages/backbones/src/index.ts';
 import { defaultsOf } from './defaults.ts';
@@ -27,6 +30,7 @@ const { values } = parseArgs({
     profile: { type: 'boolean', default: false },        // tf.profile one epoch: kernel time by kernel name
     workers: { type: 'string', default: '1' },
     'encoder-head': { type: 'string' },
+    sample: { type: 'boolean', default: false },
   },
 });
 const backend = await initTf();
@@ -59,13 +63,17 @@ for (const decoder of values.decoders!.split(',') as TrainParams['decoder'][]) {
   const data = { train: images, dev: [], features: store };
   // one pool for all the timed calls: starting replicas is set-up, not training
   const pool = workers > 1 ? await ReplicaPool.start(workers - 1, { config: model.config as CaptionModelConfig, backend }) : undefined;
-  const fit = () => train(model!, optimizer, data, params, 1, { log: () => undefined }, undefined, pool);
+  // --sample: what a self-critical step samples (5 captions per image, up to 20 tokens) instead of a training epoch
+  const sampling = { samples: PER_IMAGE, maxLength: 20 };
+  const fit = values.sample
+    ? () => (pool ? sampleParallel(model!, data, images, sampling, 1, pool) : Promise.resolve(sampleCaptions(model!, store, ids, sampling, new Rng(1))))
+    : () => train(model!, optimizer, data, params, 1, { log: () => undefined }, undefined, pool);
   await fit(); // warm-up: kernels, buffers
-  const captions = makeBatches(images, 64).reduce((a, b) => a + b.B, 0);
+  const captions = values.sample ? IMAGES * PER_IMAGE : makeBatches(images, 64).reduce((a, b) => a + b.B, 0);
   const started = process.hrtime.bigint();
   for (let s = 0; s < steps; s++) await fit();
   const secs = Number(process.hrtime.bigint() - started) / 1e9;
-  const notes = `${values['stock-matmul'] ? ', stock BatchMatMul' : ''}${workers > 1 ? `, ${workers} workers` : ''}${head ? `, encoder head to ${head.config.to}` : ''}`;
+  const notes = `${values.sample ? ', self-critical sampling' : ''}${values['stock-matmul'] ? ', stock BatchMatMul' : ''}${workers > 1 ? `, ${workers} workers` : ''}${head ? `, encoder head to ${head.config.to}` : ''}`;
   console.log(`${decoder} ${((captions * steps) / secs).toFixed(2)} captions/s (tfjs-${backend}${notes}, ${(secs / steps).toFixed(2)} s/step of ${captions})`);
   if (values.profile) console.log(await kernelProfile(fit));
   await pool?.close();
