@@ -29,9 +29,15 @@ export interface EncoderHeadConfig {
   grid: [number, number];        // h, w of the features (L = h*w)
   channels: number;              // C of the features
   blocks: InvertedResidual[];
+  /**
+   * The head's learning rate relative to the decoder's: its weights are stored divided by this and multiplied
+   * back in the forward pass, so Adam's steps (the same size for any gradient scale) move them this much less.
+   */
+  lrScale?: number;
 }
 
-const key = (block: string, part: 'expand' | 'depthwise' | 'project', w: 'kernel' | 'bias') => `head/${block}/${part}/${w}`;
+type Part = 'expand' | 'depthwise' | 'project';
+const key = (block: string, part: Part, w: 'kernel' | 'bias') => `head/${block}/${part}/${w}`;
 
 /** The head's weights (glorot/zeros until the train stage copies the backbone's in). */
 export function encoderHeadSpec(cfg: EncoderHeadConfig): Spec {
@@ -70,20 +76,25 @@ function pointwise(x: tf.Tensor4D, kernel: tf.Tensor, bias: tf.Tensor): tf.Tenso
 }
 
 /** features [K, L, C] -> [K, L', D] */
-export function applyEncoderHead(wts: Weights, cfg: EncoderHeadConfig, features: tf.Tensor3D): tf.Tensor3D {
+export function applyEncoderHead(stored: Weights, cfg: EncoderHeadConfig, features: tf.Tensor3D): tf.Tensor3D {
+  const scale = cfg.lrScale ?? 1;
+  const w = (block: string, part: Part, kind: 'kernel' | 'bias') => {
+    const v = stored[key(block, part, kind)];
+    return scale === 1 ? v : tf.mul(v, scale);
+  };
   const K = features.shape[0];
   let x = features.reshape([K, cfg.grid[0], cfg.grid[1], cfg.channels]) as tf.Tensor4D;
   for (const b of cfg.blocks) {
     const input = x;
-    x = tf.relu6(pointwise(x, wts[key(b.name, 'expand', 'kernel')], wts[key(b.name, 'expand', 'bias')]));
+    x = tf.relu6(pointwise(x, w(b.name, 'expand', 'kernel'), w(b.name, 'expand', 'bias')));
     if (b.filters === undefined) break;
-    const dw = tf.depthwiseConv2d(x, wts[key(b.name, 'depthwise', 'kernel')] as tf.Tensor4D, b.stride, 'same');
-    x = tf.relu6(tf.add(dw, wts[key(b.name, 'depthwise', 'bias')])) as tf.Tensor4D;
-    x = pointwise(x, wts[key(b.name, 'project', 'kernel')], wts[key(b.name, 'project', 'bias')]);
+    const dw = tf.depthwiseConv2d(x, w(b.name, 'depthwise', 'kernel') as tf.Tensor4D, b.stride, 'same');
+    x = tf.relu6(tf.add(dw, w(b.name, 'depthwise', 'bias'))) as tf.Tensor4D;
+    x = pointwise(x, w(b.name, 'project', 'kernel'), w(b.name, 'project', 'bias'));
     if (b.stride === 1 && input.shape[3] === b.filters) x = tf.add(input, x) as tf.Tensor4D;
   }
-  const [, h, w, d] = x.shape;
-  return x.reshape([K, h * w, d]);
+  const [, h, wd, d] = x.shape;
+  return x.reshape([K, h * wd, d]);
 }
 
 /** The decoder `inner` (built for the head's output shape) behind the head; the weights are both sets. */

@@ -23,7 +23,7 @@ export interface EncoderHead {
 const BLOCK_OUTPUT = /^block_(\d+)_(project_BN|add)$/;
 const HEAD_END = /^block_(\d+)_(expand_relu|project_BN|add)$/;
 
-export async function loadEncoderHead(to: string, features: FeaturesRecord, seed: number): Promise<EncoderHead> {
+export async function loadEncoderHead(to: string, features: FeaturesRecord, seed: number, lrScale = 1): Promise<EncoderHead> {
   const extra = features.extra ?? {};
   const from = String(extra.cut_layer);
   const fail = (why: string) => new PipelineError('config', `train.encoderHead '${to}': ${why}`);
@@ -62,7 +62,11 @@ export async function loadEncoderHead(to: string, features: FeaturesRecord, seed
     const stride = (Array.isArray(strides) ? strides[0] : strides) as 1 | 2;
     blocks.push({ name, expand: e, stride, filters: project.bias.shape[0] });
   }
-  return { config: { backbone: 'mobilenet_v2', from, to, grid: [side, side], channels: C, blocks }, values };
+  // stored divided by the learning-rate scale (the forward pass multiplies it back)
+  const stored = lrScale === 1 ? values : Object.fromEntries(Object.entries(values).map(([k, v]) => [k, tf.tidy(() => tf.div(v, lrScale))]));
+  if (stored !== values) tf.dispose(Object.values(values));
+  const config: EncoderHeadConfig = { backbone: 'mobilenet_v2', from, to, grid: [side, side], channels: C, blocks, ...(lrScale === 1 ? {} : { lrScale }) };
+  return { config, values: stored };
 }
 
 /** A convolution followed by its `<conv>_BN` layer, as one kernel and bias: kernel·s, β − μ·s with s = γ/√(σ² + ε). */

@@ -22,6 +22,7 @@ export const trainParamsSchema = {
     encoderDropout: { type: 'number', minimum: 0, maximum: 0.9, default: 0 },   // transformer: dropout on the projected image features
     encoderHead: { type: 'string', minLength: 1 },                              // train the backbone's layers after the features' cut up to this layer with the decoder
                                                                                 // (mobilenet_v2 features cut at block_<n>_project_BN/_add; e.g. block_14_expand_relu)
+    encoderHeadLrScale: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 1 }, // the head's learning rate relative to the decoder's
     attentionReg: { type: 'number', minimum: 0, default: 0 },                   // attention-gru: doubly-stochastic attention regulariser λ (0 = off)
     optimizer: { enum: ['adam', 'rmsprop'], default: 'adam' },                  // update rule (TF.js tf.train.adam / tf.train.rmsprop)
     learningRate: { type: 'number', exclusiveMinimum: 0, default: 0.001 },      // peak step size

@@ -90,7 +90,7 @@ async function openInputs(params: TrainParams, dirs: { features: string; tokeniz
 async function buildCheckpoint(p: StageParamsFile<TrainParams>, inputs: Inputs, seed: number): Promise<Checkpoint> {
   const { features, vocabulary, data } = inputs;
   const config = modelConfig(p.params, data.features.shape, vocabulary.tokens.length, inputs.maxLength);
-  const head = p.params.encoderHead ? await loadEncoderHead(p.params.encoderHead, features.manifest as FeaturesRecord, p.seed) : undefined;
+  const head = p.params.encoderHead ? await loadEncoderHead(p.params.encoderHead, features.manifest as FeaturesRecord, p.seed, p.params.encoderHeadLrScale) : undefined;
   const model = createCaptionModel(head ? { ...config, encoderHead: head.config } : config, seed);
   for (const [name, value] of Object.entries(head?.values ?? {})) (model.weights[name].assign(value), value.dispose());
   if (head) log.info(`encoder head ${head.config.from} -> ${head.config.to}: ${head.config.blocks.length} block(s), features [${data.features.shape}] -> [${encoderHeadOutput(head.config)}]`);

@@ -80,6 +80,32 @@ test('the head trains with the decoder on wasm, and the checkpoint keeps it', as
   assert.deepEqual(b, a);
 });
 
+test('encoderHeadLrScale: the same head, whose first Adam step moves its weights lrScale times the decoder\'s', async () => {
+  const scale = 0.25;
+  const head = await loadEncoderHead(TO, record, 0, scale);
+  const plain = await loadEncoderHead(TO, record, 0);
+  assert.equal(head.config.lrScale, scale);
+  const input = await featuresAt(FROM);
+  const vars = (h: typeof head) => Object.fromEntries(Object.entries(h.values).map(([k, v]) => [k, tf.variable(v)]));
+  const a = applyEncoderHead(vars(head), head.config, input);
+  const b = applyEncoderHead(vars(plain), plain.config, input);
+  assert.ok(tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] < 1e-4, 'the same features');
+
+  const config: CaptionModelConfig = { decoder: 'transformer', featureShape: [196, 96], vocabSize: 12, embedDim: 16, units: 16, heads: 1, maxLength: 8, encoderHead: head.config };
+  const model = createCaptionModel(config, 3);
+  for (const [k, v] of Object.entries(head.values)) model.weights[k].assign(v);
+  const effective = () => tf.mul(model.weights['head/block_12/project/kernel'], scale);
+  const decoderWeight = () => model.weights[Object.keys(model.weights).find((k) => !k.startsWith('head/'))!].clone();
+  const [w0, d0] = [effective(), decoderWeight()];
+  const inputs = tf.tensor2d([[1, 4, 5, 6]], [1, 4], 'int32');
+  const lr = 0.001;
+  tf.train.adam(lr).minimize(() => maskedCrossEntropy(model.forward(input.slice([0, 0, 0], [1, 196, 96]), tf.tensor1d([0], 'int32'), inputs), inputs) as tf.Scalar);
+  const moved = tf.max(tf.abs(tf.sub(effective(), w0))).dataSync()[0];
+  const movedDecoder = tf.max(tf.abs(tf.sub(decoderWeight(), d0))).dataSync()[0];
+  assert.ok(Math.abs(movedDecoder - lr) < lr * 0.01, `decoder weights move by lr (${movedDecoder})`);
+  assert.ok(Math.abs(moved - lr * scale) < lr * scale * 0.01, `head weights move by lr x ${scale} (${moved})`);
+});
+
 test('configurations the head cannot serve are refused, naming what is wrong', async () => {
   await assert.rejects(loadEncoderHead('block_9_add', record, 0), /n > 10/);
   await assert.rejects(loadEncoderHead(TO, { ...record, extra: { ...record.extra, cut_layer: 'block_10_expand_relu' } }, 0), /cut at a block's output/);

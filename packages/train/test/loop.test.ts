@@ -42,7 +42,7 @@ const TRAIN: ImageCaptions[] = [
   { imageId: 'img-b.jpg', captions: [cap(6, 7, 8, 6), cap(6, 8)] },
 ];
 const PARAMS: TrainParams = {
-  decoder: 'attention-gru', epochs: 30, batchSize: 2, bucketBatches: 0, embedDim: 8, units: 16, heads: 2, layers: 1, dropout: 0, residualDropout: 0, encoderDropout: 0, attentionReg: 0,
+  decoder: 'attention-gru', epochs: 30, batchSize: 2, bucketBatches: 0, embedDim: 8, units: 16, heads: 2, layers: 1, dropout: 0, residualDropout: 0, encoderDropout: 0, encoderHeadLrScale: 1, attentionReg: 0,
   optimizer: 'adam', learningRate: 0.02, lrSchedule: 'constant', lrDecay: 0.8, clipNorm: 5, labelSmoothing: 0, ema: 0, patience: 0, scstEpochs: 0, scstSamples: 5, scstLearningRate: 5e-5, workers: 1, resume: 'never', backend: 'wasm',
 };
 const fit = async (m: ReturnType<typeof model>, data: TrainData, params: TrainParams, seed: number) =>

@@ -41,7 +41,7 @@ const TRAIN: ImageCaptions[] = [
 ];
 const model = (seed: number) => createCaptionModel({ decoder: 'transformer', featureShape: [L, D], vocabSize: V, embedDim: 8, units: 16, heads: 2, maxLength: 8 }, seed);
 const PARAMS: TrainParams = {
-  decoder: 'transformer', epochs: 2, batchSize: 6, bucketBatches: 0, embedDim: 8, units: 16, heads: 2, layers: 1, dropout: 0, residualDropout: 0, encoderDropout: 0, attentionReg: 0,
+  decoder: 'transformer', epochs: 2, batchSize: 6, bucketBatches: 0, embedDim: 8, units: 16, heads: 2, layers: 1, dropout: 0, residualDropout: 0, encoderDropout: 0, encoderHeadLrScale: 1, attentionReg: 0,
   optimizer: 'adam', learningRate: 0.01, lrSchedule: 'constant', lrDecay: 0.8, clipNorm: 5, labelSmoothing: 0, ema: 0, patience: 0,
   scstEpochs: 15, scstSamples: 4, scstLearningRate: 0.01, workers: 1, resume: 'never', backend: 'wasm',
 };

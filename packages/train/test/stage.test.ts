@@ -21,7 +21,7 @@ import type { TrainParams } from '../src/params.ts';
 const here = path.dirname(fileURLToPath(import.meta.url));
 let tmp: string;
 const PARAMS: TrainParams = {
-  decoder: 'attention-gru', epochs: 3, batchSize: 16, bucketBatches: 0, embedDim: 16, units: 32, heads: 2, layers: 1, dropout: 0.2, residualDropout: 0, encoderDropout: 0, attentionReg: 0.1,
+  decoder: 'attention-gru', epochs: 3, batchSize: 16, bucketBatches: 0, embedDim: 16, units: 32, heads: 2, layers: 1, dropout: 0.2, residualDropout: 0, encoderDropout: 0, encoderHeadLrScale: 1, attentionReg: 0.1,
   optimizer: 'adam', learningRate: 0.003, lrSchedule: 'step', lrDecay: 0.7, clipNorm: 5, labelSmoothing: 0, ema: 0, patience: 0, scstEpochs: 0, scstSamples: 5, scstLearningRate: 5e-5, workers: 1, resume: 'auto', backend: 'wasm',
 };
 const dirs = (out: string) => ({ features: path.join(tmp, 'features'), tokenize: path.join(tmp, 'tokenize'), out: path.join(tmp, out) });
