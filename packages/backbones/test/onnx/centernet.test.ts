@@ -11,6 +11,9 @@ import { BACKBONES } from '../../src/registry/index.ts';
 import { decodeImage } from '../../src/decode.ts';
 import { loadBackbone } from '../../src/load.ts';
 import { onnxEngine, tfjsEngine } from '../../src/engines.ts';
+import { OnnxExtractor } from '../../src/onnx/index.ts';
+import { buildOnnxFromTfGraph } from '../../src/onnx/tf-graph-to-onnx.ts';
+import type { GraphExtractor } from '../../src/weights/graph-model.ts';
 import { writeDemoDataset } from '../../../ingest/src/demo/generate.ts';
 
 let tmp: string;
@@ -43,9 +46,11 @@ test('centernet: ONNX features equal TF.js features on real images, [64, 120] pe
   const n = files.length;
   const pixels = new Float32Array(n * S * S * 3);
   for (let i = 0; i < n; i++) pixels.set(await decodeImage(files[i], S), i * S * S * 3);
-  const onnx = await onnxEngine(loaded.extractor, loaded.backbone, loaded.weightsHash, 2);
-  const got = await onnx.run(pixels, n);
-  onnx.dispose();
+  // the converter itself, not a graph cached by an earlier run
+  const extractor = loaded.extractor as GraphExtractor;
+  const onnx = await OnnxExtractor.create(buildOnnxFromTfGraph(extractor.cut), { threads: 2 });
+  const got = await onnx.run(pixels, n, S);
+  await onnx.dispose();
   const ref = await tfjsEngine(loaded.extractor, loaded.backbone, 'wasm').run(pixels, n);
   const size = 64 * 120;
   assert.equal(got.length, n * size);
