@@ -77,7 +77,7 @@ test('cli: enum errors list the allowed values; values that make a run meaningle
     writeFileSync(file, 'name: x\nfeatures: { backbone: resnet50 }\ntokenize: { vocabSize: 1 }\ningest: { splitFractions: { train: 0, dev: 0.5, test: 0.5 } }\n');
     const r = caption(['resolve', file], dir);
     assert.equal(r.code, 1, r.err);
-    assert.match(r.err, /x\.yaml:2: features\.backbone: must be one of: mobilenet_v2, inception_v3, inception_v3_pooled, efficientnet_b0, vgg16 \(found "resnet50"\)/);
+    assert.match(r.err, /x\.yaml:2: features\.backbone: must be one of: mobilenet_v2, inception_v3, inception_v3_pooled, efficientnet_b0, vgg16, centernet \(found "resnet50"\)/);
     assert.match(r.err, /x\.yaml:3: tokenize\.vocabSize: must be >= 10 \(found 1\)/);
     assert.match(r.err, /x\.yaml:4: ingest\.splitFractions\.train: must be > 0 \(found 0\)/);
   } finally {

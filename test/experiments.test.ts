@@ -134,7 +134,7 @@ describe('experiments: status, runs history, diff, matrix', () => {
     const r = ws.caption(['resolve', 'pipelines/bad-matrix.yaml'], { allowFail: true });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /bad-matrix\.yaml:3: matrix\.train\.decoders: unknown key \(allowed: seed, ingest\.dataset/);
-    assert.match(r.stderr, /bad-matrix\.yaml:4: matrix\.features\.backbone\.1: must be one of: mobilenet_v2, inception_v3, inception_v3_pooled, efficientnet_b0, vgg16 \(found "resnet"\)/);
+    assert.match(r.stderr, /bad-matrix\.yaml:4: matrix\.features\.backbone\.1: must be one of: mobilenet_v2, inception_v3, inception_v3_pooled, efficientnet_b0, vgg16, centernet \(found "resnet"\)/);
   });
 
   test('matrix: first run computes each variant, the second is all cache hits; one comparison table', () => {
