@@ -32,36 +32,36 @@ async function predictEqualsEvaluate(ws: Workspace, loaded: RegExp): Promise<voi
 
 const extraOf = (ws: Workspace) => (JSON.parse(ws.readFile('artifacts/features/manifest.json')) as { extra: Record<string, unknown> }).extra;
 
-describe('centernet features', () => {
-  let ws: Workspace;
+/** A fresh workspace that has run `yaml` (removed after the suite). */
+function ranWorkspace(prefix: string, yaml: string): () => Workspace {
+  let ws: Workspace | undefined;
   before(() => {
-    ws = createWorkspace('caption-centernet-');
-    ws.writeFile('pipelines/p.yaml', pipeline('centernet', 'backbone: centernet, batchSize: 8', ''));
+    ws = createWorkspace(prefix);
+    ws.writeFile('pipelines/p.yaml', yaml);
     ws.caption(['run', 'pipelines/p.yaml', '--quiet']);
   });
   after(() => ws?.remove());
+  return () => ws!;
+}
+
+describe('centernet features', () => {
+  const ws = ranWorkspace('caption-centernet-', pipeline('centernet', 'backbone: centernet, batchSize: 8', ''));
 
   test('[64, 120] per image; predict on the checkpoint gives the evaluate stage captions', async () => {
-    assert.deepEqual([extraOf(ws).backbone, extraOf(ws).shape], ['centernet', [64, 120]]);
-    await predictEqualsEvaluate(ws, /loaded transformer \+ centernet on onnxruntime-cpu/);
+    assert.deepEqual([extraOf(ws()).backbone, extraOf(ws()).shape], ['centernet', [64, 120]]);
+    await predictEqualsEvaluate(ws(), /loaded transformer \+ centernet on onnxruntime-cpu/);
   });
 });
 
 describe('an encoder head trained with the decoder', () => {
-  let ws: Workspace;
-  before(() => {
-    ws = createWorkspace('caption-head-');
-    ws.writeFile('pipelines/p.yaml', pipeline('head', 'backbone: mobilenet_v2, cutLayer: block_10_project_BN, batchSize: 16', ', encoderHead: block_14_expand_relu'));
-    ws.caption(['run', 'pipelines/p.yaml', '--quiet']);
-  });
-  after(() => ws?.remove());
+  const ws = ranWorkspace('caption-head-', pipeline('head', 'backbone: mobilenet_v2, cutLayer: block_10_project_BN, batchSize: 16', ', encoderHead: block_14_expand_relu'));
 
   test('block_10 features [196, 96]; the checkpoint carries the head; predict gives the evaluate stage captions', async () => {
-    assert.deepEqual(extraOf(ws).shape, [196, 96]);
-    const model = JSON.parse(ws.readFile('artifacts/train/checkpoint/model.json')) as { config: { encoderHead?: { to: string; blocks: unknown[] } }; weightsManifest: { weights: { name: string }[] }[] };
+    assert.deepEqual(extraOf(ws()).shape, [196, 96]);
+    const model = JSON.parse(ws().readFile('artifacts/train/checkpoint/model.json')) as { config: { encoderHead?: { to: string; blocks: unknown[] } }; weightsManifest: { weights: { name: string }[] }[] };
     assert.equal(model.config.encoderHead?.to, 'block_14_expand_relu');
     assert.equal(model.config.encoderHead?.blocks.length, 4);
     assert.ok(model.weightsManifest[0].weights.some((w) => w.name === 'head/block_13/depthwise/kernel'));
-    await predictEqualsEvaluate(ws, /loaded transformer \+ mobilenet_v2 on onnxruntime-cpu/);
+    await predictEqualsEvaluate(ws(), /loaded transformer \+ mobilenet_v2 on onnxruntime-cpu/);
   });
 });

@@ -23,24 +23,16 @@ export interface SampledGroup {
   meanReward: number;
 }
 
-/**
- * k samples per image of `group`, each with its CIDEr-D reward against the image's references and its advantage
- * (reward − mean reward of the image's other samples); samples come from `rng`.
- */
-export function sampleGroup(
-  model: CaptionModel, features: FeatureSource, group: readonly ImageCaptions[], references: Map<string, number[][]>,
-  scorer: CiderD, opts: { samples: number; maxLength: number }, rng: Rng,
-): SampledGroup {
-  return scoreSamples(group, sampleCaptions(model, features, group.map((img) => img.imageId), opts, rng), references, scorer, opts);
-}
-
 /** k sampled captions (token ids, no <start>/<end>) per image of `imageIds`, image by image. */
 export function sampleCaptions(model: CaptionModel, features: FeatureSource, imageIds: readonly string[], opts: { samples: number; maxLength: number }, rng: Rng): Int32Array[] {
   const ids = imageIds.flatMap((id) => Array.from({ length: opts.samples }, () => id));
   return sampleDecode(model, features, ids, opts.maxLength, ids.length, rng).map((d) => d.tokens);
 }
 
-/** The samples of each image of `group` (k each, in order) as captions with rewards and advantages. */
+/**
+ * The samples of each image of `group` (k each, in order) as captions, each with its CIDEr-D reward against the
+ * image's references and its advantage (reward − mean reward of the image's other samples).
+ */
 export function scoreSamples(
   group: readonly ImageCaptions[], sampled: readonly Int32Array[], references: Map<string, number[][]>, scorer: CiderD,
   opts: { samples: number; maxLength: number },

@@ -10,7 +10,7 @@ import { train } from '../src/loop.ts';
 import { createOptimizer } from '../src/optimizer.ts';
 import type { EpochLog, TrainData } from '../src/state.ts';
 import type { TrainParams } from '../src/params.ts';
-import { greedyCider, referenceTokens, sampleCaptions, sampleGroup } from '../src/scst.ts';
+import { greedyCider, referenceTokens, sampleCaptions, scoreSamples } from '../src/scst.ts';
 import { sampleParallel } from '../src/data-parallel.ts';
 import { ReplicaPool } from '../src/replicas.ts';
 import { splitGroup } from '../src/batches.ts';
@@ -77,13 +77,14 @@ test('sampleDecode: first tokens follow the softmax of the first step; a seed gi
   assert.ok(again(7).every((t) => t.length <= 6 && t.every((id) => id !== END)));
 });
 
-test('sampleGroup: rewards are CIDEr-D against the image\'s references; advantages = reward − mean of the other samples', () => {
+test('scoreSamples: rewards are CIDEr-D against the image\'s references; advantages = reward − mean of the other samples', () => {
   const m = model(4);
   const references = referenceTokens(TRAIN);
   assert.deepEqual(references.get('b.jpg'), [[10, 6, 7], [6, 7, 11], [10, 6, 7, 11]]);
   const scorer = new CiderD(references.values());
   const k = 4;
-  const sampled = sampleGroup(m, store, TRAIN, references, scorer, { samples: k, maxLength: 5 }, new Rng(2));
+  const opts = { samples: k, maxLength: 5 };
+  const sampled = scoreSamples(TRAIN, sampleCaptions(m, store, TRAIN.map((img) => img.imageId), opts, new Rng(2)), references, scorer, opts);
   const rewards: number[] = [];
   for (const img of sampled.images) {
     assert.equal(img.captions.length, k);
